@@ -1,0 +1,19 @@
+"""skdeep: scikit-learn compatible deep-learning estimators trained with PyTorch."""
+
+from skdeep._training import TrainingDivergedError
+from skdeep._version import __version__
+from skdeep.io import ModelFileError, load, save
+from skdeep.mlp import DeepMLPClassifier, DeepMLPRegressor
+
+# Estimator classes that skdeep.load may instantiate (looked up by name, never imported).
+ESTIMATORS = ("DeepMLPClassifier", "DeepMLPRegressor")
+
+__all__ = [
+    "DeepMLPClassifier",
+    "DeepMLPRegressor",
+    "ModelFileError",
+    "TrainingDivergedError",
+    "__version__",
+    "load",
+    "save",
+]

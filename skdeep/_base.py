@@ -1,0 +1,376 @@
+"""The estimator side of the shared machinery: from flat sklearn parameters to a training run.
+
+:class:`DeepEstimator` is what every skdeep estimator subclasses. It owns the parts that
+must behave the same in every family: parameter checks, device resolution, seeding that
+never touches the caller's global RNG, the validation split, stopping, progress display,
+fitted-state bookkeeping (``history_``, ``n_iter_``, ``module_``) and the hooks that
+``skdeep.save`` / ``skdeep.load`` use. The batches themselves are run by skorch (see
+``skdeep._training``).
+
+A family implements:
+
+* ``_build_module()``: the ``nn.Module`` for the fitted data shapes;
+* ``_criterion()``: a loss module returning per-sample losses (``reduction="none"``);
+* ``_validation_score(y_true, y_pred)``: the score recorded as ``valid_score`` (optional);
+* ``_fitted_attributes``: names of fitted attributes that ``skdeep.save`` must keep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import secrets
+import warnings
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _num_samples, validate_data
+from skorch.history import History
+
+from skdeep._training import (
+    DivergenceGuard,
+    ProgressDisplay,
+    SplitData,
+    StopWhenStalled,
+    TrainingNet,
+    ValidationScore,
+    _stderr,
+    history_records,
+)
+from skdeep._validation import (
+    check_bool,
+    check_device,
+    check_finite,
+    check_int,
+    check_option,
+    check_real,
+)
+
+OPTIMIZERS = {
+    "adam": (torch.optim.Adam, {}),
+    "adamw": (torch.optim.AdamW, {}),
+    # sklearn's MLP uses Nesterov momentum 0.9 for "sgd"; so do we.
+    "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
+}
+
+# Rows per forward pass at predict time: large enough that per-call overhead vanishes,
+# small enough to bound activation memory (and sparse densification) on big inputs.
+PREDICT_ROWS = 8192
+
+
+def _make_seed(random_state):
+    """An int seed from ``random_state`` that leaves numpy's global RNG alone.
+
+    ``None`` draws fresh OS entropy (sklearn would consume ``np.random``'s global state);
+    a ``RandomState`` instance is consumed, as sklearn does; an int is used as is.
+    """
+    if random_state is None:
+        return secrets.randbits(31)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(np.iinfo(np.int32).max))
+    if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
+        raise ValueError(
+            f"random_state={random_state!r} must be None, an int or a "
+            "numpy.random.RandomState instance."
+        )
+    check_random_state(int(random_state))  # range check with sklearn's message
+    return int(random_state)
+
+
+@contextlib.contextmanager
+def isolated_torch_rng(seed, device):
+    """Seed torch inside the block and restore the caller's RNG state afterwards."""
+    cuda = (
+        [device.index if device.index is not None else torch.cuda.current_device()]
+        if device.type == "cuda"
+        else []
+    )
+    with torch.random.fork_rng(devices=cuda):
+        torch.random.default_generator.manual_seed(seed)
+        for index in cuda:
+            with torch.cuda.device(index):
+                torch.cuda.manual_seed(seed)
+        yield
+
+
+class DeepEstimator(BaseEstimator):
+    """Base class of skdeep estimators (not for direct use).
+
+    Subclasses declare every hyperparameter in their own ``__init__`` (sklearn reads the
+    signature) and call the helpers below from ``fit`` / ``partial_fit`` / ``predict``.
+    """
+
+    _fitted_attributes: tuple[str, ...] = (
+        "n_features_in_",
+        "feature_names_in_",
+        "n_iter_",
+        "history_",
+    )
+    _score_name = "score"
+
+    # --- parameters -----------------------------------------------------------------
+
+    def _check_training_params(self):
+        """Validate the parameters every family shares; returns the resolved device."""
+        check_real("learning_rate", self.learning_rate, min_val=0.0, include_boundaries="neither")
+        check_int("batch_size", self.batch_size, min_val=1)
+        check_int("max_epochs", self.max_epochs, min_val=1)
+        check_real("alpha", self.alpha, min_val=0.0)
+        check_option("optimizer", self.optimizer, tuple(OPTIMIZERS))
+        check_bool("early_stopping", self.early_stopping)
+        check_real(
+            "validation_fraction",
+            self.validation_fraction,
+            min_val=0.0,
+            max_val=1.0,
+            include_boundaries="neither",
+        )
+        check_int("n_iter_no_change", self.n_iter_no_change, min_val=1)
+        check_real("tol", self.tol, min_val=0.0)
+        check_int("verbose", self.verbose, min_val=0)
+        check_bool("warm_start", self.warm_start)
+        if self.callbacks is not None and not isinstance(self.callbacks, list | tuple):
+            raise TypeError(
+                f"callbacks={self.callbacks!r} must be None or a list of skorch callbacks."
+            )
+        return check_device(self.device)
+
+    # --- input ----------------------------------------------------------------------
+
+    def _validate_tabular(
+        self, X, *, reset, y="no_validation", multi_output=False, dtype=np.float32
+    ):
+        """sklearn's ``validate_data`` plus clearer messages for tabular inputs.
+
+        Returns float32 ``X`` (ndarray or CSR) and, when given, ``y`` as validated.
+        """
+        name = type(self).__name__
+        if isinstance(X, pd.DataFrame):
+            non_numeric = [
+                str(c)
+                for c, dt in X.dtypes.items()
+                if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))
+            ]
+            if non_numeric:
+                raise ValueError(
+                    f"{name} takes numeric features, but column(s) "
+                    f"{', '.join(map(repr, non_numeric[:5]))} are not numeric. Encode them "
+                    "first, e.g. with OneHotEncoder in a ColumnTransformer."
+                )
+        no_y = isinstance(y, str) and y == "no_validation"
+        if not no_y and y is not None:
+            try:
+                n_X, n_y = _num_samples(X), _num_samples(y)
+            except TypeError:
+                n_X = n_y = None  # let validate_data explain what is wrong
+            if n_X != n_y:
+                raise ValueError(
+                    f"X and y have different lengths: X has {n_X} rows, y has {n_y} "
+                    "values; they must describe the same samples."
+                )
+        common = dict(accept_sparse="csr", dtype=dtype, ensure_all_finite=False, reset=reset)
+        if no_y:
+            X = validate_data(self, X, **common)
+        else:
+            X, y = validate_data(self, X, y, multi_output=multi_output, y_numeric=False, **common)
+        check_finite(
+            X, estimator_name=name, feature_names=getattr(self, "feature_names_in_", None)
+        )
+        return X if no_y else (X, y)
+
+    @staticmethod
+    def _as_tensor(X):
+        """A float32 tensor for a dense array (no copy unless needed), CSR kept as is."""
+        if sp.issparse(X):
+            return X.tocsr()
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        if not X.flags.writeable:  # torch warns on read-only arrays (memmaps)
+            X = X.copy()
+        return torch.from_numpy(X)
+
+    # --- training -------------------------------------------------------------------
+
+    def _is_fitted(self):
+        return hasattr(self, "net_")
+
+    def __sklearn_is_fitted__(self):
+        return self._is_fitted()
+
+    @property
+    def module_(self):
+        """The trained ``torch.nn.Module`` (available after ``fit``)."""
+        if not self._is_fitted():
+            raise AttributeError(f"{type(self).__name__} has no module_ before fit.")
+        return self.net_.module_
+
+    def _validation_score(self, y_true, y_pred):  # pragma: no cover - overridden
+        return None
+
+    def _make_net(self, module, device, seed):
+        """A fresh, initialised :class:`TrainingNet` with the estimator's callbacks."""
+        optimizer, optimizer_kwargs = OPTIMIZERS[self.optimizer]
+        monitor = "valid_loss" if self.early_stopping else "train_loss"
+        sink = _stderr if self.verbose >= 2 else None
+        # Order matters at epoch end: score, user callbacks, display, then stopping
+        # (which ends the epoch loop by raising).
+        callbacks = [
+            ("divergence_guard", DivergenceGuard()),
+            ("progress", ProgressDisplay(self.verbose, self.max_epochs, name=type(self).__name__)),
+            (
+                "stopping",
+                StopWhenStalled(
+                    monitor,
+                    self.n_iter_no_change,
+                    self.tol,
+                    restore_best=self.early_stopping,
+                    sink=sink,
+                ),
+            ),
+        ]
+        if type(self)._validation_score is not DeepEstimator._validation_score:
+            callbacks.insert(0, ("valid_score", ValidationScore(self._validation_score)))
+        # Callbacks are copied like sklearn clones sub-estimators: fit must not mutate
+        # parameters. The fitted copies are reachable as ``net_.callbacks_``.
+        user = copy.deepcopy(list(self.callbacks or []))
+        net = TrainingNet(
+            module,
+            criterion=self._criterion(),
+            optimizer=optimizer,
+            lr=self.learning_rate,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            train_split=None,
+            callbacks=callbacks[:-2] + user + callbacks[-2:],
+            device=str(device),
+            weight_decay=self.alpha,
+            l1=getattr(self, "l1", 0.0),
+            seed=seed,
+            verbose=0,
+            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+        )
+        return net.initialize()
+
+    def _validation_split(self, data, stratify=None):
+        """Hold out ``validation_fraction`` of ``data`` (stratified when possible)."""
+        n = len(data)
+        n_valid = math.ceil(self.validation_fraction * n)
+        if n_valid < 1 or n - n_valid < 1:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves {n - n_valid} "
+                f"training and {n_valid} validation rows out of {n}; early_stopping needs "
+                "both to be non-empty. Use more data or set early_stopping=False."
+            )
+        index = np.arange(n)
+        try:
+            train, valid = train_test_split(
+                index, test_size=n_valid, stratify=stratify, random_state=self._seed
+            )
+        except ValueError:  # a class too rare to stratify: fall back to a plain split
+            train, valid = train_test_split(index, test_size=n_valid, random_state=self._seed)
+        return data.subset(np.sort(train)), data.subset(np.sort(valid))
+
+    def _run_training(self, data, *, first_call, partial, stratify=None):
+        """Build (when ``first_call``) and train the network on ``data``.
+
+        ``partial=True`` runs one epoch without validation or stopping, like
+        sklearn's ``partial_fit``.
+        """
+        device = self._check_training_params()
+        if first_call:
+            self._seed = _make_seed(self.random_state)
+        else:
+            device = (
+                self.net_.device
+                if isinstance(self.net_.device, torch.device)
+                else torch.device(self.net_.device)
+            )
+        seed = self._seed + len(self.net_.history) if not first_call else self._seed
+        with isolated_torch_rng(seed, device):
+            if first_call:
+                self.net_ = self._make_net(self._build_module(), device, self._seed)
+            stopper = self.net_.callbacks_[_callback_index(self.net_, "stopping")][1]
+            stopper.active = not partial
+            if partial or not self.early_stopping:
+                split = SplitData(data)
+            else:
+                split = SplitData(*self._validation_split(data, stratify))
+            epochs = 1 if partial else self.max_epochs
+            self.net_.partial_fit(split, epochs=epochs)
+        self.history_ = history_records(self.net_.history)
+        self.n_iter_ = len(self.history_)
+        if not partial and not stopper.converged_:
+            warnings.warn(
+                f"{type(self).__name__}: max_epochs={self.max_epochs} reached and the "
+                "optimisation hasn't converged yet (see history_); raise max_epochs or "
+                "tol, or set early_stopping=True.",
+                ConvergenceWarning,
+                stacklevel=4,  # the user's fit call
+            )
+
+    # --- prediction -----------------------------------------------------------------
+
+    def _check_fitted(self):
+        if not self._is_fitted():
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
+    def _forward(self, X):
+        """Module outputs for validated ``X`` (ndarray or CSR), as a float64 CPU tensor
+
+        (float64 as scikit-learn returns, so probabilities sum to 1 at float64 precision).
+        """
+        module, device = self.net_.module_, self.net_.device
+        module.eval()
+        n = X.shape[0]
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, max(n, 1), PREDICT_ROWS):
+                chunk = X[start : start + PREDICT_ROWS]
+                chunk = (
+                    torch.from_numpy(chunk.toarray())
+                    if sp.issparse(chunk)
+                    else self._as_tensor(chunk)
+                )
+                outputs.append(module(chunk.to(device)).cpu().double())
+        return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+
+    # --- persistence (used by skdeep.io) ---------------------------------------------
+
+    def _get_fitted_state(self):
+        """Fitted attributes (plain values) and tensors, for ``skdeep.save``."""
+        self._check_fitted()
+        attributes = {
+            name: getattr(self, name) for name in self._fitted_attributes if hasattr(self, name)
+        }
+        attributes["_seed"] = self._seed
+        tensors = {f"module.{k}": v for k, v in self.net_.module_.state_dict().items()}
+        return attributes, tensors
+
+    def _set_fitted_state(self, attributes, tensors):
+        """Inverse of :meth:`_get_fitted_state` (``device`` must already be usable)."""
+        for name, value in attributes.items():
+            setattr(self, name, value)
+        device = self._check_training_params()
+        with isolated_torch_rng(self._seed, device):
+            self.net_ = self._make_net(self._build_module(), device, self._seed)
+        prefix = "module."
+        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+        self.net_.module_.load_state_dict(state)
+        self.net_.history = History([dict(row, batches=[]) for row in self.history_])
+        return self
+
+
+def _callback_index(net, name):
+    for i, (cb_name, _) in enumerate(net.callbacks_):
+        if cb_name == name:
+            return i
+    raise KeyError(name)  # pragma: no cover - internal invariant

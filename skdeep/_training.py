@@ -1,0 +1,400 @@
+"""The training engine every skdeep estimator shares: skorch's ``NeuralNet`` with a fast
+batch path and the callbacks that implement the sklearn-style training parameters.
+
+Estimators never loop over batches themselves: they hand a :class:`SplitData` to
+:meth:`TrainingNet.partial_fit` and skorch runs the epochs, the callbacks and the history.
+What this module changes in skorch, and why:
+
+* :class:`ArrayData` / :class:`BatchIterator` replace skorch's ``Dataset`` + ``DataLoader``.
+  The default path builds every batch from per-sample ``__getitem__`` calls and a collate
+  step, which costs more than the forward/backward of a small tabular model. Here a batch
+  is one fancy-index into preloaded tensors (sparse rows are densified one batch at a time).
+* ``get_loss`` takes per-sample weights (``sample_weight`` x ``class_weight``) and adds the
+  L1 penalty; ``get_params_for_optimizer`` applies L2 (``alpha``) to weight matrices only.
+* Callbacks: validation score, divergence guard, sklearn-style stopping with best-weight
+  restore, and a progress display on stderr.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+from typing import Any, NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring
+from skorch.utils import to_tensor
+
+__all__ = [
+    "ArrayData",
+    "BatchIterator",
+    "SplitData",
+    "TrainingDivergedError",
+    "TrainingNet",
+]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Raised when the training loss becomes NaN or infinite."""
+
+
+class ArrayData:
+    """Training data held in memory: inputs, targets and per-sample weights.
+
+    ``X`` is a float tensor, a scipy CSR matrix (densified batch by batch) or a dict of
+    tensors (passed to the module as keyword arguments). ``y`` and ``weight`` are tensors
+    or None. The ``X`` / ``y`` attribute names match skorch's ``Dataset`` so skorch's
+    helpers (e.g. ``EpochScoring`` with caching) can read them.
+    """
+
+    def __init__(self, X, y=None, weight=None):
+        self.X = X
+        self.y = y
+        self.weight = weight
+
+    def __len__(self):
+        if isinstance(self.X, dict):
+            return len(next(iter(self.X.values())))
+        return self.X.shape[0]
+
+    def subset(self, index):
+        """Rows ``index`` (a numpy integer array) as a new ``ArrayData``."""
+        return ArrayData(_take(self.X, index), _take(self.y, index), _take(self.weight, index))
+
+    def batch(self, index):
+        """The model-ready ``(X, y)`` pair skorch expects, for rows ``index``.
+
+        ``y`` becomes ``(y, weight)`` when weights are present, see ``get_loss``.
+        """
+        X = _take(self.X, index)
+        if sp.issparse(X):
+            X = torch.from_numpy(X.toarray())
+        y = _take(self.y, index)
+        if self.weight is not None:
+            y = (y, _take(self.weight, index))
+        return X, y
+
+
+def _take(data, index):
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return {key: _take(value, index) for key, value in data.items()}
+    if sp.issparse(data):
+        return data[index.numpy() if isinstance(index, torch.Tensor) else index]
+    return data[index]
+
+
+class SplitData(NamedTuple):
+    """Training and (optional) validation data for one ``partial_fit`` call."""
+
+    train: ArrayData
+    valid: ArrayData | None = None
+
+
+class BatchIterator:
+    """Mini-batches over an :class:`ArrayData`, reshuffled on every pass when ``shuffle``.
+
+    A trailing batch of a single row is merged into the previous one: a lone row adds a
+    noisy step and breaks batch normalisation, and nothing is dropped this way.
+    """
+
+    def __init__(self, data, batch_size, shuffle=False, seed=0):
+        self.data = data
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = torch.Generator().manual_seed(seed) if shuffle else None
+
+    def _bounds(self):
+        n, size = len(self.data), self.batch_size
+        starts = list(range(0, n, size))
+        if len(starts) > 1 and n - starts[-1] == 1:
+            starts.pop()
+        return [
+            (start, starts[i + 1] if i + 1 < len(starts) else n) for i, start in enumerate(starts)
+        ]
+
+    def __len__(self):
+        return len(self._bounds())
+
+    def __iter__(self):
+        if self.shuffle:
+            order = torch.randperm(len(self.data), generator=self.generator)
+            for start, stop in self._bounds():
+                yield self.data.batch(order[start:stop])
+        else:
+            for start, stop in self._bounds():
+                yield self.data.batch(slice(start, stop))
+
+
+class TrainingNet(NeuralNet):
+    """skorch ``NeuralNet`` used by every skdeep estimator.
+
+    Extra parameters beyond skorch's: ``weight_decay`` (L2 on weight matrices), ``l1``
+    (L1 on weight matrices) and ``seed`` (shuffling order). ``criterion`` must return
+    per-sample losses (``reduction="none"``) so that sample weights can be applied.
+    Call :meth:`partial_fit` with a :class:`SplitData`.
+    """
+
+    def __init__(self, module, *args, weight_decay=0.0, l1=0.0, seed=0, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.weight_decay = weight_decay
+        self.l1 = l1
+        self.seed = seed
+
+    @property
+    def _default_callbacks(self):
+        # skorch's PrintLog is replaced by skdeep's own progress display.
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+        ]
+
+    # --- data -----------------------------------------------------------------------
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, ArrayData):
+            return X
+        return ArrayData(X, y)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        if isinstance(X, SplitData):
+            return X.train, X.valid
+        return super().get_split_datasets(X, y, **fit_params)
+
+    def get_iterator(self, dataset, training=False):
+        # A fresh seed per call (epochs already run) keeps partial_fit calls reproducible
+        # without replaying the same order every call.
+        seed = self.seed + len(self.history)
+        return BatchIterator(dataset, self.batch_size, shuffle=training, seed=seed)
+
+    # --- loss and optimiser ---------------------------------------------------------
+
+    def initialize_module(self):
+        super().initialize_module()
+        # nanoGPT's rule: matrices (linear, embedding, conv kernels) are regularised,
+        # vectors (biases, norm scales) are not.
+        self.penalised_params_ = [p for p in self.module_.parameters() if p.ndim >= 2]
+        return self
+
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        kwargs = self.get_params_for(prefix)
+        kwargs.setdefault("lr", self.lr)
+        decay, no_decay = [], []
+        for _, param in named_parameters:
+            (decay if param.ndim >= 2 else no_decay).append(param)
+        groups = [
+            {"params": decay, "weight_decay": self.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ]
+        return (groups,), kwargs
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        weight = None
+        if isinstance(y_true, tuple):
+            y_true, weight = y_true
+        losses = self.criterion_(y_pred, to_tensor(y_true, device=self.device))
+        if losses.ndim > 1:  # multi-output regression: one loss per sample
+            losses = losses.flatten(1).mean(dim=1)
+        loss = losses.mean() if weight is None else (losses * weight.to(losses.device)).mean()
+        if training and self.l1:
+            loss = loss + self.l1 * sum(p.abs().sum() for p in self.penalised_params_)
+        return loss
+
+
+# --- callbacks ------------------------------------------------------------------------
+
+
+class ValidationScore(Callback):
+    """Records ``valid_score`` each epoch from the validation predictions skorch computes.
+
+    ``score_fn(y_true, y_pred)`` takes tensors. The predictions are reused, so scoring
+    costs no extra forward pass.
+    """
+
+    def __init__(self, score_fn):
+        self.score_fn = score_fn
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._y_true, self._y_pred = [], []
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if not training:
+            y_true = batch[1][0] if isinstance(batch[1], tuple) else batch[1]
+            self._y_true.append(y_true)
+            self._y_pred.append(y_pred.detach().cpu())
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        if self._y_pred:
+            score = self.score_fn(torch.cat(self._y_true), torch.cat(self._y_pred))
+            net.history.record("valid_score", float(score))
+        self._y_true, self._y_pred = [], []
+
+
+class DivergenceGuard(Callback):
+    """Stops training with :class:`TrainingDivergedError` on a NaN or infinite loss."""
+
+    def on_batch_end(self, net, training=False, loss=None, **kwargs):
+        if training and loss is not None and not math.isfinite(loss.item()):
+            epoch = len(net.history)
+            batch = len(net.history[-1, "batches"])
+            raise TrainingDivergedError(
+                f"The training loss became {loss.item()} at epoch {epoch}, batch {batch}: "
+                f"training diverged. Try a lower learning_rate (now {net.lr:g}), scaling "
+                "the input features (e.g. StandardScaler) or a larger batch_size."
+            )
+
+
+class StopWhenStalled(Callback):
+    """sklearn-style stopping: stop when ``monitor`` has not improved by at least ``tol``
+    for ``patience`` consecutive epochs.
+
+    With ``monitor="valid_loss"`` (``early_stopping=True``) the weights of the best epoch
+    are restored at the end. ``converged_`` tells whether the criterion was met (for the
+    ConvergenceWarning). ``active`` is switched off for ``partial_fit``.
+    """
+
+    def __init__(self, monitor, patience, tol, restore_best, sink=None):
+        self.monitor = monitor
+        self.patience = patience
+        self.tol = tol
+        self.restore_best = restore_best
+        self.sink = sink
+        self.active = True
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_ = math.inf
+        self.best_epoch_ = None
+        self.best_weights_ = None
+        self.misses_ = 0
+        self.converged_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        if not self.active:
+            return
+        current = net.history[-1, self.monitor]
+        if current < self.best_:
+            self.best_epoch_ = net.history[-1, "epoch"]
+            if self.restore_best:
+                self.best_weights_ = copy.deepcopy(net.module_.state_dict())
+        if current > self.best_ - self.tol:
+            self.misses_ += 1
+        else:
+            self.misses_ = 0
+        self.best_ = min(self.best_, current)
+        if self.misses_ >= self.patience:
+            self.converged_ = True
+            if self.sink is not None:
+                self.sink(
+                    f"Stopping: {self.monitor} did not improve by tol={self.tol:g} "
+                    f"for {self.patience} epochs."
+                )
+            raise KeyboardInterrupt  # skorch's way to end fit_loop early
+
+    def on_train_end(self, net, **kwargs):
+        if self.active and self.best_weights_ is not None:
+            if self.best_epoch_ != net.history[-1, "epoch"]:
+                net.module_.load_state_dict(self.best_weights_)
+                if self.sink is not None:
+                    self.sink(
+                        f"Restored the weights of epoch {self.best_epoch_} "
+                        f"(best {self.monitor}={self.best_:.4g})."
+                    )
+            net.history.record("best_epoch", self.best_epoch_)
+        self.best_weights_ = None  # don't keep a second copy of the model around
+
+
+def _stderr(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+class ProgressDisplay(Callback):
+    """Progress on stderr: ``verbose=1`` one bar over epochs with the latest metrics,
+    ``verbose=2`` one line per epoch, ``verbose>=3`` also a bar over batches.
+
+    tqdm's plain text bar works in terminals, logs and notebooks alike.
+    """
+
+    KEYS = ("train_loss", "valid_loss", "valid_score")
+
+    def __init__(self, verbose, total_epochs, name="train"):
+        self.verbose = verbose
+        self.total_epochs = total_epochs
+        self.name = name
+
+    def on_train_begin(self, net, **kwargs):
+        self._bar = self._batch_bar = None
+        if self.verbose == 1:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=self.total_epochs,
+                desc=self.name,
+                unit="epoch",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                leave=True,
+            )
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        if self.verbose >= 3:
+            from tqdm import tqdm
+
+            n_batches = len(net.get_iterator(dataset_train, training=True))
+            self._batch_bar = tqdm(
+                total=n_batches,
+                desc=f"epoch {len(net.history)}",
+                unit="batch",
+                file=sys.stderr,
+                leave=False,
+            )
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and self._batch_bar is not None:
+            self._batch_bar.update(1)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        metrics = {k: row[k] for k in self.KEYS if k in row}
+        if self._batch_bar is not None:
+            self._batch_bar.close()
+            self._batch_bar = None
+        if self._bar is not None:
+            self._bar.set_postfix({k: f"{v:.4g}" for k, v in metrics.items()}, refresh=False)
+            self._bar.update(1)
+        elif self.verbose >= 2:
+            parts = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
+            _stderr(f"epoch {row['epoch']:>4d}  {parts}  ({row['dur']:.2f}s)")
+
+    def on_train_end(self, net, **kwargs):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def __getstate__(self):  # tqdm bars hold file handles and locks
+        state = self.__dict__.copy()
+        state["_bar"] = state["_batch_bar"] = None
+        return state
+
+
+def history_records(history) -> list[dict[str, Any]]:
+    """Per-epoch records of a skorch ``History`` without the per-batch lists."""
+    return [
+        {key: _plain(value) for key, value in row.items() if not _internal(key)} for row in history
+    ]
+
+
+def _internal(key):
+    # skorch's per-batch lists and bookkeeping flags; users read losses and scores.
+    return key == "batches" or key.endswith(("_batch_count", "_best"))
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

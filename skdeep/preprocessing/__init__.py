@@ -1,0 +1,7 @@
+"""Data adapters: plain classes that learn from training data and map it to model
+inputs and back (tabular columns, text)."""
+
+from skdeep.preprocessing.tabular import TabularEncoder
+from skdeep.preprocessing.text import PAD_ID, UNK_ID, TextVocabulary, check_texts
+
+__all__ = ["PAD_ID", "UNK_ID", "TabularEncoder", "TextVocabulary", "check_texts"]

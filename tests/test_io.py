@@ -1,0 +1,173 @@
+"""skdeep.save / skdeep.load: exact round trips, no pickle, refusal of foreign files."""
+
+import json
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import save_file
+from skorch.callbacks import EpochTimer
+
+import skdeep
+from skdeep import DeepMLPClassifier, DeepMLPRegressor, ModelFileError
+
+FAST = dict(hidden_layer_sizes=(16, 8), learning_rate=1e-2, max_epochs=5, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.normal(size=(120, 4)), columns=["age", "income", "x", "y"])
+    labels = np.where(X["age"] + X["x"] > 0, "yes", "no")
+    return X, labels
+
+
+@pytest.fixture
+def saved(data, tmp_path):
+    X, y = data
+    clf = DeepMLPClassifier(**FAST, batch_norm=True, dropout=0.1, class_weight={"yes": 2.0}).fit(
+        X, y
+    )
+    path = tmp_path / "clf.skdeep"
+    skdeep.save(clf, path)
+    return clf, path
+
+
+def test_classifier_round_trip_predicts_identically(data, saved):
+    X, _ = data
+    clf, path = saved
+    loaded = skdeep.load(path)
+    assert type(loaded) is DeepMLPClassifier
+    assert loaded.get_params() == clf.get_params()
+    np.testing.assert_array_equal(loaded.classes_, clf.classes_)
+    np.testing.assert_array_equal(loaded.feature_names_in_, clf.feature_names_in_)
+    assert loaded.history_ == clf.history_ and loaded.n_iter_ == clf.n_iter_
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+    with pytest.raises(ValueError, match="Feature names"):
+        loaded.predict(X.rename(columns={"age": "AGE"}))
+
+
+def test_loaded_model_keeps_training(data, saved):
+    X, y = data
+    loaded = skdeep.load(saved[1])
+    loaded.partial_fit(X, y)
+    assert loaded.n_iter_ == saved[0].n_iter_ + 1
+
+
+def test_regressor_multioutput_round_trip(tmp_path):
+    rng = np.random.RandomState(1)
+    X, Y = rng.normal(size=(60, 3)), rng.normal(size=(60, 2))
+    reg = DeepMLPRegressor(**FAST).fit(X, Y)
+    skdeep.save(reg, tmp_path / "reg.skdeep")
+    np.testing.assert_array_equal(skdeep.load(tmp_path / "reg.skdeep").predict(X), reg.predict(X))
+
+
+def test_loading_never_unpickles(saved, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("pickle used while loading")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "Unpickler", refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    skdeep.load(saved[1])
+
+
+def test_tampered_weights_are_refused(saved):
+    _, path = saved
+    raw = bytearray(path.read_bytes())
+    raw[-3] ^= 0xFF  # the last bytes are tensor data
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ModelFileError, match="modified after it was saved"):
+        skdeep.load(path)
+
+
+def test_tampered_header_is_refused(saved):
+    _, path = saved
+    raw = path.read_bytes()
+    # Swap the stored class labels inside the JSON header, keeping its length.
+    tampered = raw.replace(b'\\"yes\\"', b'\\"yez\\"', 1)
+    assert tampered != raw
+    path.write_bytes(tampered)
+    with pytest.raises(ModelFileError, match="modified after it was saved"):
+        skdeep.load(path)
+
+
+def test_foreign_files_are_refused(tmp_path):
+    junk = tmp_path / "junk.skdeep"
+    junk.write_bytes(b"definitely not a model")
+    with pytest.raises(ModelFileError, match="is not a skdeep model file"):
+        skdeep.load(junk)
+    plain = tmp_path / "plain.safetensors"
+    save_file({"w": torch.zeros(2)}, str(plain))
+    with pytest.raises(ModelFileError, match="not a skdeep model"):
+        skdeep.load(plain)
+    pickled = tmp_path / "model.pkl"
+    pickled.write_bytes(pickle.dumps({"a": 1}))
+    with pytest.raises(ModelFileError):
+        skdeep.load(pickled)
+    with pytest.raises(FileNotFoundError):
+        skdeep.load(tmp_path / "missing.skdeep")
+
+
+def test_unknown_estimator_class_is_refused(saved, tmp_path):
+    from safetensors import safe_open
+
+    from skdeep.io import _digest
+
+    with safe_open(str(saved[1]), framework="pt") as f:
+        meta, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    header = json.loads(meta["skdeep"])
+    header["estimator"] = "os.system"
+    header_json = json.dumps(header, sort_keys=True)
+    path = tmp_path / "evil.skdeep"
+    save_file(
+        tensors,
+        str(path),
+        metadata={"skdeep": header_json, "skdeep_sha256": _digest(header_json, tensors)},
+    )
+    with pytest.raises(ModelFileError, match="'os.system', which this skdeep"):
+        skdeep.load(path)
+
+
+def test_unsaveable_parameters_warn_and_fall_back(data, tmp_path):
+    X, y = data
+    clf = DeepMLPClassifier(
+        **dict(FAST, random_state=np.random.RandomState(0), callbacks=[EpochTimer()])
+    ).fit(X, y)
+    with pytest.warns(UserWarning, match="callbacks=.*cannot be saved"):
+        skdeep.save(clf, tmp_path / "m.skdeep")
+    loaded = skdeep.load(tmp_path / "m.skdeep")
+    assert loaded.callbacks is None and loaded.random_state is None
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_cuda_saved_model_loads_on_cpu(data, saved, tmp_path):
+    """The mechanism: a file whose device parameter says CUDA loads here on the CPU."""
+    X, _ = data
+    clf, _ = saved
+    clf.set_params(device="cuda")  # as if it had been trained on a GPU
+    skdeep.save(clf, tmp_path / "gpu.skdeep")
+    if torch.cuda.is_available():
+        loaded = skdeep.load(tmp_path / "gpu.skdeep")
+        assert next(loaded.module_.parameters()).is_cuda
+    else:
+        with pytest.warns(UserWarning, match="loading it on the CPU"):
+            loaded = skdeep.load(tmp_path / "gpu.skdeep")
+        assert loaded.device == "cpu"
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X), rtol=1e-6)
+    explicit = skdeep.load(tmp_path / "gpu.skdeep", device="cpu")
+    assert next(explicit.module_.parameters()).device.type == "cpu"
+
+
+def test_save_refuses_unfitted_and_foreign_estimators(tmp_path):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(NotFittedError):
+        skdeep.save(DeepMLPClassifier(), tmp_path / "x.skdeep")
+    with pytest.raises(TypeError, match="takes a skdeep estimator, got LogisticRegression"):
+        skdeep.save(LogisticRegression(), tmp_path / "x.skdeep")
