@@ -73,6 +73,8 @@ class ArrayData:
         X = _take(self.X, index)
         if sp.issparse(X):
             X = torch.from_numpy(X.toarray())
+        if isinstance(X, torch.Tensor) and X.dtype == torch.float64:
+            X = X.float()  # float64 data stays uncopied; each batch is cast on the fly
         y = _take(self.y, index)
         if self.weight is not None:
             y = (y, _take(self.weight, index))
@@ -172,6 +174,15 @@ class TrainingNet(NeuralNet):
         # without replaying the same order every call.
         seed = self.seed + len(self.history)
         return BatchIterator(dataset, self.batch_size, shuffle=training, seed=seed)
+
+    def _set_training(self, training=True):
+        # skorch calls this before every batch; ``Module.train`` walks the whole module
+        # tree each time. Switch only when the mode actually changes.
+        for name in self._modules + self._criteria:
+            module = getattr(self, name + "_")
+            if isinstance(module, torch.nn.Module) and module.training != training:
+                return super()._set_training(training)
+        return None
 
     # --- loss and optimiser ---------------------------------------------------------
 

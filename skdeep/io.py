@@ -133,8 +133,8 @@ def save(estimator, path):
     -----
     Parameters that cannot be stored without pickle are replaced by their default with a
     ``UserWarning``: ``callbacks`` (re-attach them with ``set_params`` after loading) and
-    a ``RandomState`` instance as ``random_state``. The optimiser state is not saved, so
-    ``warm_start`` training after loading starts with a fresh optimiser.
+    a ``RandomState`` instance as ``random_state``. The optimiser state is saved with the
+    weights, so ``partial_fit`` / ``warm_start`` training resumes where it stopped.
 
     Examples
     --------

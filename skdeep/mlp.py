@@ -63,7 +63,7 @@ class _BaseMLP(DeepEstimator):
 
     def _fit(self, X, y, sample_weight, *, partial, classes=None):
         self._check_mlp_params()
-        self._check_training_params()
+        device = self._check_training_params()
         first_call = not self._is_fitted() or (not partial and not self.warm_start)
         X, y = self._validate_tabular(X, reset=first_call, y=y, multi_output=self._multi_output)
         if self.batch_norm and X.shape[0] < 2:
@@ -75,7 +75,9 @@ class _BaseMLP(DeepEstimator):
             y, sample_weight, X, first_call, classes, partial
         )
         data = ArrayData(self._as_tensor(X), target, weight)
-        self._run_training(data, first_call=first_call, partial=partial, stratify=stratify)
+        self._run_training(
+            data, device=device, first_call=first_call, partial=partial, stratify=stratify
+        )
         return self
 
     def __sklearn_tags__(self):

@@ -1,0 +1,283 @@
+"""DeepMLPClassifier against a hand-written torch loop, plain skorch and sklearn's MLP.
+
+The task (issue 3): make_classification(60_000 rows, 100 features, 30 informative,
+4 classes), 50k train / 10k test, standardised; a 100-256-256-4 ReLU network, Adam 1e-3,
+batch 256, 10 epochs, no L2, 2 torch threads. Every contender runs in this one process
+(and, for peak memory, in a fresh subprocess each), so the ratios compare like with like.
+
+    python benchmarks/bench_mlp.py [--repeats 3] [--device cpu|cuda] [--skip-memory]
+
+Prints a markdown table; paste it into benchmarks/RESULTS.md with the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+import torch
+from torch import nn
+
+EPOCHS, BATCH, LR, THREADS = 10, 256, 1e-3, 2
+HIDDEN = (256, 256)
+
+
+def make_data():
+    from sklearn.datasets import make_classification
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_classification(
+        n_samples=60_000, n_features=100, n_informative=30, n_classes=4, random_state=0
+    )
+    X_train, X_test, y_train, y_test = X[:50_000], X[50_000:], y[:50_000], y[50_000:]
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def make_module(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Linear(100, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 4)
+    )
+
+
+# --- contenders: each returns (fit seconds, fitted object, predict_proba callable) ------
+
+
+def fit_hand_loop(X, y, device):
+    """The floor: preloaded tensors, one randperm per epoch, no framework."""
+    start = time.perf_counter()
+    module = make_module().to(device)
+    Xt = torch.as_tensor(X, dtype=torch.float32, device=device)
+    yt = torch.as_tensor(y, device=device)
+    optimizer = torch.optim.Adam(module.parameters(), lr=LR)
+    loss_fn = nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(EPOCHS):
+        order = torch.randperm(len(Xt), generator=generator).to(device)
+        for i in range(0, len(Xt), BATCH):
+            idx = order[i : i + BATCH]
+            optimizer.zero_grad()
+            loss = loss_fn(module(Xt[idx]), yt[idx])
+            loss.backward()
+            optimizer.step()
+    seconds = time.perf_counter() - start
+    module.eval()
+
+    def proba(Xq):
+        with torch.inference_mode():
+            x = torch.as_tensor(Xq, dtype=torch.float32, device=device)
+            return torch.softmax(module(x), dim=1).cpu().numpy()
+
+    return seconds, module, proba
+
+
+def fit_skorch(X, y, device):
+    from skorch import NeuralNetClassifier
+
+    start = time.perf_counter()
+    net = NeuralNetClassifier(
+        make_module(),
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=LR,
+        batch_size=BATCH,
+        max_epochs=EPOCHS,
+        train_split=None,
+        iterator_train__shuffle=True,
+        device=device,
+        verbose=0,
+    )
+    net.fit(X.astype(np.float32), y.astype(np.int64))
+    return time.perf_counter() - start, net, lambda Xq: net.predict_proba(Xq.astype(np.float32))
+
+
+def fit_sklearn(X, y, device):
+    from sklearn.neural_network import MLPClassifier
+
+    start = time.perf_counter()
+    clf = MLPClassifier(
+        hidden_layer_sizes=HIDDEN,
+        batch_size=BATCH,
+        max_iter=EPOCHS,
+        learning_rate_init=LR,
+        alpha=0.0,
+        n_iter_no_change=EPOCHS + 1,
+        tol=0.0,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning: we stop at 10 epochs
+        clf.fit(X, y)
+    return time.perf_counter() - start, clf, clf.predict_proba
+
+
+def fit_skdeep(X, y, device):
+    from skdeep import DeepMLPClassifier
+
+    start = time.perf_counter()
+    clf = DeepMLPClassifier(
+        hidden_layer_sizes=HIDDEN,
+        batch_size=BATCH,
+        max_epochs=EPOCHS,
+        learning_rate=LR,
+        alpha=0.0,
+        n_iter_no_change=EPOCHS + 1,
+        tol=0.0,
+        device=device,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    return time.perf_counter() - start, clf, clf.predict_proba
+
+
+CONTENDERS = {
+    "hand-written torch loop": fit_hand_loop,
+    "skorch NeuralNetClassifier": fit_skorch,
+    "sklearn MLPClassifier": fit_sklearn,
+    "skdeep DeepMLPClassifier": fit_skdeep,
+}
+
+
+# --- measurements ---------------------------------------------------------------------
+
+
+def median_seconds(fn, repeats, inner=1):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        times.append((time.perf_counter() - start) / inner)
+    return statistics.median(times)
+
+
+def bare_forward(module, device):
+    """A module forward on a preloaded float32 tensor: the floor for prediction."""
+    module = module.eval()
+
+    def run(x):
+        with torch.inference_mode():
+            return module(x)
+
+    return run
+
+
+def peak_fit_memory(name, device):
+    """Peak RSS growth of one fit in a fresh process, in MiB, with the data size."""
+    with tempfile.TemporaryDirectory() as tmp:
+        X_train, _, y_train, _ = make_data()
+        np.save(os.path.join(tmp, "X.npy"), X_train)
+        np.save(os.path.join(tmp, "y.npy"), y_train)
+        code = f"""
+import json, os, resource, sys, warnings
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+import numpy as np, torch
+torch.set_num_threads({THREADS})
+import bench_mlp
+import skdeep, skorch, sklearn.neural_network  # imports before the baseline
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+before = rss()
+X = np.load(os.path.join({tmp!r}, "X.npy")); y = np.load(os.path.join({tmp!r}, "y.npy"))
+data = X.nbytes + y.nbytes
+bench_mlp.CONTENDERS[{name!r}](X, y, {device!r})
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+params = sum(p.numel() * 4 for p in bench_mlp.make_module().parameters())
+print(json.dumps(dict(before=before, peak=peak, data=data, model=params)))
+"""
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    # Peak growth over the process before the data was loaded: data + everything fit adds.
+    growth = result["peak"] - result["before"]
+    return growth / 2**20, (result["data"] + result["model"]) / 2**20
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(THREADS)
+    X_train, X_test, y_train, y_test = make_data()
+
+    rows = {}
+    for name, fit in CONTENDERS.items():
+        fits = []
+        for _ in range(args.repeats):
+            seconds, model, proba = fit(X_train, y_train, args.device)
+            fits.append(seconds)
+        accuracy = float((proba(X_test).argmax(axis=1) == y_test).mean())
+        one_row = X_test[:1]
+        latency = median_seconds(lambda p=proba, x=one_row: p(x), 5, inner=200)
+        batch_10k = median_seconds(lambda p=proba: p(X_test), 7)
+        rows[name] = dict(
+            fit=statistics.median(fits),
+            fits=fits,
+            accuracy=accuracy,
+            latency=latency,
+            batch_10k=batch_10k,
+            model=model,
+        )
+        print(
+            f"  {name}: fit {statistics.median(fits):.2f}s {fits}, acc {accuracy:.4f}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    # Bare forward of the hand loop's module on preloaded float32 tensors.
+    forward = bare_forward(rows["hand-written torch loop"]["model"], args.device)
+    x1 = torch.as_tensor(X_test[:1], dtype=torch.float32, device=args.device)
+    x10k = torch.as_tensor(X_test, dtype=torch.float32, device=args.device)
+    bare_1 = median_seconds(lambda: forward(x1), 5, inner=200)
+    bare_10k = median_seconds(lambda: forward(x10k), 7)
+
+    memory = {}
+    if not args.skip_memory:
+        for name in CONTENDERS:
+            memory[name] = peak_fit_memory(name, args.device)
+
+    floor = rows["hand-written torch loop"]["fit"]
+    print(
+        f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__}, {THREADS} threads, device {args.device}; "
+        f"median of {args.repeats} fits.\n"
+    )
+    print(
+        "| contender | fit (s) | fit / hand loop | test accuracy | 1-row predict_proba (us) "
+        "| 10k-row predict_proba (ms) | 10k / bare forward | peak fit memory (MiB) "
+        "| memory / (data + model) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, row in rows.items():
+        mem, base = memory.get(name, (float("nan"), float("nan")))
+        print(
+            f"| {name} | {row['fit']:.2f} | {row['fit'] / floor:.2f}x | "
+            f"{row['accuracy']:.4f} | {row['latency'] * 1e6:.0f} | "
+            f"{row['batch_10k'] * 1e3:.2f} | {row['batch_10k'] / bare_10k:.2f}x | "
+            f"{mem:.0f} | {mem / base:.2f}x |"
+        )
+    print(f"| bare module forward | | | | {bare_1 * 1e6:.0f} | {bare_10k * 1e3:.2f} | 1.00x | | |")
+    if memory:
+        print(
+            f"\ndata + model = {next(iter(memory.values()))[1]:.1f} MiB (X_train float64 + "
+            "y_train int64 + float32 weights)"
+        )
+
+
+if __name__ == "__main__":
+    main()
