@@ -7,6 +7,7 @@ is git-ignored). No extension here needs the network.
 """
 
 import os
+import re
 import sys
 
 # Import skdeep from this checkout even when it is not installed.
@@ -35,6 +36,8 @@ nitpicky = False
 autosummary_generate = True
 autodoc_typehints = "none"
 autodoc_member_order = "bysource"
+# e.g. skdeep.nn.MLP.forward would otherwise show torch.nn.Module.forward's docstring.
+autodoc_inherit_docstrings = False
 # numpydoc would add its own member tables; the autosummary templates list the methods.
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -52,3 +55,24 @@ html_theme_options = {
     "description": "Deep-learning estimators that behave like scikit-learn's",
     "fixed_sidebar": True,
 }
+
+
+# --- build hooks ---------------------------------------------------------------------------
+# Members the estimators inherit from scikit-learn whose docstrings link into
+#    scikit-learn's own documentation (:ref:`metadata_routing`, :ref:`accuracy_score`,
+#    :term:`meta-estimator`), which cannot resolve here. The metadata-routing plumbing
+#    (set_*_request, get_metadata_routing) is left out; ``score`` is described in the
+#    estimator template instead.
+_SKLEARN_PLUMBING = re.compile(r"set_\w+_request|get_metadata_routing")
+
+
+def _skip_sklearn_plumbing(app, what, name, obj, skip, options):
+    if _SKLEARN_PLUMBING.fullmatch(name):
+        return True
+    if name == "score" and getattr(obj, "__module__", "").startswith("sklearn."):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_sklearn_plumbing)

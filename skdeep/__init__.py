@@ -5,9 +5,6 @@ from skdeep._version import __version__
 from skdeep.io import ModelFileError, load, save
 from skdeep.mlp import DeepMLPClassifier, DeepMLPRegressor
 
-# Estimator classes that skdeep.load may instantiate (looked up by name, never imported).
-ESTIMATORS = ("DeepMLPClassifier", "DeepMLPRegressor")
-
 __all__ = [
     "DeepMLPClassifier",
     "DeepMLPRegressor",

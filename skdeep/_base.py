@@ -12,7 +12,10 @@ A family implements:
 * ``_build_module()``: the ``nn.Module`` for the fitted data shapes;
 * ``_criterion()``: a loss module returning per-sample losses (``reduction="none"``);
 * ``_validation_score(y_true, y_pred)``: the score recorded as ``valid_score`` (optional);
-* ``_fitted_attributes``: names of fitted attributes that ``skdeep.save`` must keep.
+* ``_fitted_attributes``: names of fitted attributes that ``skdeep.save`` must keep;
+  a family with a data adapter also extends ``_get_fitted_state`` /
+  ``_set_fitted_state`` with the adapter's ``get_state()`` / ``from_state()``;
+* optionally ``_net_class``: a :class:`~skdeep._training.TrainingNet` subclass.
 """
 
 from __future__ import annotations
@@ -113,7 +116,19 @@ class DeepEstimator(BaseEstimator):
         "n_iter_",
         "history_",
     )
-    _score_name = "score"
+    # Every public subclass, by "module.QualName": the only classes skdeep.load will
+    # instantiate (a name in a model file is looked up here, never imported).
+    registry: dict[str, type] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            DeepEstimator.registry[f"{cls.__module__}.{cls.__qualname__}"] = cls
+
+    # The skorch net class; a family swaps in a subclass for its own loss or batching
+    # (e.g. a VAE's ELBO in ``get_loss``, length-bucketed text batches in
+    # ``get_iterator``).
+    _net_class = TrainingNet
 
     # --- parameters -----------------------------------------------------------------
 
@@ -261,7 +276,7 @@ class DeepEstimator(BaseEstimator):
         # Callbacks are copied like sklearn clones sub-estimators: fit must not mutate
         # parameters. The fitted copies are reachable as ``net_.callbacks_``.
         user = copy.deepcopy(list(self.callbacks or []))
-        net = TrainingNet(
+        net = self._net_class(
             module,
             criterion=self._criterion(),
             optimizer=optimizer,

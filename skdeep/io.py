@@ -33,11 +33,16 @@ class ModelFileError(ValueError):
 
 
 def _registry():
-    # Only skdeep's own estimator classes can be loaded: the class name in a file is
-    # looked up here, never imported.
-    import skdeep
+    # Only subclasses of skdeep's DeepEstimator can be loaded: the class name in a file
+    # is looked up here, never imported. Importing skdeep registers every family.
+    import skdeep  # noqa: F401
+    from skdeep._base import DeepEstimator
 
-    return {name: getattr(skdeep, name) for name in skdeep.ESTIMATORS}
+    return DeepEstimator.registry
+
+
+def _qualified_name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 # --- JSON encoding of parameters and fitted attributes --------------------------------
@@ -147,7 +152,7 @@ def save(estimator, path):
     True
     """
     name = type(estimator).__name__
-    if _registry().get(name) is not type(estimator):
+    if _registry().get(_qualified_name(type(estimator))) is not type(estimator):
         raise TypeError(f"skdeep.save takes a skdeep estimator, got {name}.")
     params = estimator.get_params(deep=False)
     for key, default in (("callbacks", None), ("random_state", None)):
@@ -165,7 +170,7 @@ def save(estimator, path):
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "skdeep_version": __version__,
-        "estimator": name,
+        "estimator": _qualified_name(type(estimator)),
         "params": _encode(params, f"{name} parameter"),
         "attributes": _encode(attributes, f"{name} fitted attribute"),
     }

@@ -143,7 +143,7 @@ _SHARED_DOC = """
 _ATTRIBUTES_DOC = """
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names, when ``X`` was a DataFrame with string column names.
     n_iter_ : int
         Number of epochs run (over all ``fit`` / ``partial_fit`` calls with warm start).

@@ -372,8 +372,8 @@ def test_trains_on_cuda(clf_data):
 
 def test_nan_and_inf_name_the_row_and_column(clf_data):
     X, y = clf_data
-    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
-    df.iloc[5, 2] = np.nan
+    df = pd.DataFrame(X.copy(), columns=[f"f{i}" for i in range(X.shape[1])])
+    df.iloc[5, 2] = np.nan  # (a copy: pandas 2 would write through into the fixture)
     with pytest.raises(ValueError, match=r"NaN at row 5, column 'f2'"):
         DeepMLPClassifier(**FAST).fit(df, y)
     bad = X.copy()

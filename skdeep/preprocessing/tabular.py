@@ -72,7 +72,7 @@ class TabularEncoder(BaseEstimator):
         Number of codes of each categorical column, the missing level included.
     n_features_in_ : int
         Number of columns seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names seen during fit. Defined only when X was a DataFrame whose column names are
         all strings.
 
@@ -166,9 +166,9 @@ class TabularEncoder(BaseEstimator):
 
         Returns
         -------
-        X_num : ndarray of shape (n_samples, len(numeric_columns_)), dtype float32
+        X_num : ndarray of shape (n_samples, len(``numeric_columns_``)), dtype float32
             ``(x - means_) / scales_``.
-        X_cat : ndarray of shape (n_samples, len(categorical_columns_)), dtype int64
+        X_cat : ndarray of shape (n_samples, len(``categorical_columns_``)), dtype int64
             Codes in ``0 .. cardinalities_[j] - 1``; ``-1`` for an unknown category when
             ``handle_unknown="ignore"``.
         """
@@ -193,14 +193,14 @@ class TabularEncoder(BaseEstimator):
 
         Parameters
         ----------
-        X_num : array-like of shape (n_samples, len(numeric_columns_))
+        X_num : array-like of shape (n_samples, len(``numeric_columns_``))
             Standardised numeric values; they must be finite.
-        X_cat : array-like of shape (n_samples, len(categorical_columns_))
+        X_cat : array-like of shape (n_samples, len(``categorical_columns_``))
             Integer codes in ``0 .. cardinalities_[j] - 1``.
 
         Returns
         -------
-        X : DataFrame or ndarray of shape (n_samples, n_features_in_)
+        X : DataFrame or ndarray of shape (n_samples, ``n_features_in_``)
             A DataFrame with ``columns_`` in order, the fitted dtypes and a ``RangeIndex``; an
             ndarray of the fitted array's dtype if the encoder was fitted on an array. Integer
             columns are rounded and clipped to their dtype's range.
@@ -223,7 +223,7 @@ class TabularEncoder(BaseEstimator):
 
         Parameters
         ----------
-        flat : ndarray or torch.Tensor of shape (n_samples, sum(cardinalities_))
+        flat : ndarray or torch.Tensor of shape (n_samples, sum(``cardinalities_``))
             Logits or probabilities of all categorical columns side by side, in the order of
             ``categorical_columns_``.
 
@@ -249,14 +249,15 @@ class TabularEncoder(BaseEstimator):
 
         Parameters
         ----------
-        cat_logits : list of array-like, or array-like of shape (n_samples, sum(cardinalities_))
+        cat_logits : list of array-like, or array-like of shape (n_samples, n_logits)
             One ``(n_samples, cardinalities_[j])`` array per categorical column, or all of them
-            side by side (see :meth:`split_logits`). Torch tensors must be on the CPU and
+            side by side, ``n_logits = sum(cardinalities_)`` (see
+            :meth:`split_logits`). Torch tensors must be on the CPU and
             detached.
 
         Returns
         -------
-        X_cat : ndarray of shape (n_samples, len(categorical_columns_)), dtype int64
+        X_cat : ndarray of shape (n_samples, len(``categorical_columns_``)), dtype int64
         """
         check_is_fitted(self)
         if isinstance(cat_logits, (list, tuple)):
@@ -292,14 +293,14 @@ class TabularEncoder(BaseEstimator):
 
         Parameters
         ----------
-        X_num : array-like of shape (n_samples, len(numeric_columns_))
+        X_num : array-like of shape (n_samples, len(``numeric_columns_``))
             Standardised numeric values.
-        cat_logits : list of array-like, or array-like of shape (n_samples, sum(cardinalities_))
+        cat_logits : list of array-like, or array-like of shape (n_samples, n_logits)
             Logits or probabilities, as accepted by :meth:`logits_to_codes`.
 
         Returns
         -------
-        X : DataFrame or ndarray of shape (n_samples, n_features_in_)
+        X : DataFrame or ndarray of shape (n_samples, ``n_features_in_``)
             As returned by :meth:`inverse_transform`.
         """
         check_is_fitted(self)

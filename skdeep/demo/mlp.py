@@ -1,9 +1,4 @@
-"""``python -m skdeep demo``: a tour of skdeep's estimators on bundled real data.
-
-Each step trains one family as a user would (inside a scikit-learn pipeline, on a real
-table or text), shows the training progress and prints the scores it reached next to a
-classic scikit-learn baseline.
-"""
+"""Tour step: DeepMLPClassifier on the Adult census table, beside LogisticRegression."""
 
 from __future__ import annotations
 
@@ -82,17 +77,4 @@ def mlp_step(verbose=1):
     print(f"\n  {'model':<30} {'accuracy':>9} {'ROC AUC':>9} {'fit (s)':>8}")
     for name, (accuracy, auc, seconds) in results.items():
         print(f"  {name:<30} {accuracy:>9.4f} {auc:>9.4f} {seconds:>8.1f}")
-    return results
-
-
-STEPS = [("Tabular classification: DeepMLPClassifier", mlp_step)]
-
-
-def run(verbose=1):
-    """Run every step of the tour; returns their results by step title."""
-    results = {}
-    for i, (title, step) in enumerate(STEPS, 1):
-        print(f"\n[{i}/{len(STEPS)}] {title}\n{'-' * (len(title) + 6)}", flush=True)
-        results[title] = step(verbose=verbose)
-    print("\nDone. See README.md and docs/ for more.")
     return results
