@@ -88,6 +88,8 @@ def _take(data, index):
         return {key: _take(value, index) for key, value in data.items()}
     if sp.issparse(data):
         return data[index.numpy() if isinstance(index, torch.Tensor) else index]
+    if isinstance(data, torch.Tensor) and isinstance(index, torch.Tensor):
+        return torch.index_select(data, 0, index)  # ~2x faster than data[index] on CPU
     return data[index]
 
 
