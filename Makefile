@@ -37,6 +37,8 @@ docs: $(VENV)/.installed-docs
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_mlp.py
+	$(BIN)/python benchmarks/bench_text.py
+	$(BIN)/python benchmarks/bench_vae.py
 
 clean:
 	rm -rf $(VENV) .tox docs/_build

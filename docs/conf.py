@@ -61,9 +61,9 @@ html_theme_options = {
 # Members the estimators inherit from scikit-learn whose docstrings link into
 #    scikit-learn's own documentation (:ref:`metadata_routing`, :ref:`accuracy_score`,
 #    :term:`meta-estimator`), which cannot resolve here. The metadata-routing plumbing
-#    (set_*_request, get_metadata_routing) is left out; ``score`` is described in the
-#    estimator template instead.
-_SKLEARN_PLUMBING = re.compile(r"set_\w+_request|get_metadata_routing")
+#    (set_*_request, get_metadata_routing) and ``set_output`` (explained in the VAE user
+#    guide) are left out; ``score`` is described in the estimator template instead.
+_SKLEARN_PLUMBING = re.compile(r"set_\w+_request|get_metadata_routing|set_output")
 
 
 def _skip_sklearn_plumbing(app, what, name, obj, skip, options):

@@ -8,8 +8,14 @@ scores it reached next to a classic scikit-learn baseline.
 from __future__ import annotations
 
 from skdeep.demo.mlp import mlp_step
+from skdeep.demo.text import text_step
+from skdeep.demo.vae import vae_step
 
-STEPS = [("Tabular classification: DeepMLPClassifier", mlp_step)]
+STEPS = [
+    ("Tabular classification: DeepMLPClassifier", mlp_step),
+    ("Text classification: LSTMTextClassifier", text_step),
+    ("Autoencoder features and sampling: VAEEncoder", vae_step),
+]
 
 
 def run(verbose=1):

@@ -1,5 +1,7 @@
 """Plain ``torch.nn`` modules behind the skdeep estimators (no sklearn inside)."""
 
 from skdeep.nn.mlp import ACTIVATIONS, MLP
+from skdeep.nn.text import TextLSTM
+from skdeep.nn.vae import VAE, ELBOLoss
 
-__all__ = ["ACTIVATIONS", "MLP"]
+__all__ = ["ACTIVATIONS", "MLP", "VAE", "ELBOLoss", "TextLSTM"]

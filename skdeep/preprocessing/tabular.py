@@ -242,7 +242,8 @@ class TabularEncoder(BaseEstimator):
                 f"sum(cardinalities_)), got {tuple(flat.shape)}."
             )
         ends = np.cumsum(self.cardinalities_).tolist()
-        return [flat[:, start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+        starts = [0, *ends[:-1]] if ends else []  # no categorical columns: no blocks
+        return [flat[:, start:end] for start, end in zip(starts, ends, strict=True)]
 
     def logits_to_codes(self, cat_logits):
         """Turn per-column logits or probabilities into codes by argmax.

@@ -308,3 +308,9 @@ def test_adult_round_trip():
     assert_round_trip(df, encoder)
     restored = TabularEncoder.from_state(json.loads(json.dumps(encoder.get_state())))
     assert_round_trip(df, restored)
+
+
+def test_split_logits_without_categorical_columns():
+    encoder = TabularEncoder().fit(np.arange(6.0).reshape(3, 2))
+    assert encoder.split_logits(np.zeros((3, 0))) == []
+    assert encoder.logits_to_codes(np.zeros((3, 0))).shape == (3, 0)

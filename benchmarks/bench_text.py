@@ -1,0 +1,355 @@
+"""LSTMTextClassifier against TF-IDF + LogisticRegression and hand-written torch loops.
+
+Two real text sets, each split 80/20 (stratified, random_state=0):
+
+* SMS Spam Collection (bundled, ``skdeep.datasets.load_sms_spam``): ham/spam, 5,574 SMS;
+* rt-polarity (Pang & Lee 2005, read from ``../shared/data/rt_polarity``, research use only,
+  never bundled): positive/negative movie-review sentences, 10,662.
+
+For each set, in one process:
+
+1. Quality: ``TfidfVectorizer + LogisticRegression`` (sklearn defaults, ``C`` tuned by 5-fold
+   GridSearchCV on the training split) beside ``LSTMTextClassifier`` (embedding 64, biLSTM
+   128, max pooling, batch 64, early stopping): accuracy, F1 of the positive class, fit time.
+2. Training throughput in real (non-padding) tokens per second, one epoch at a time, the
+   same ``TextLSTM`` module and batch size everywhere: skdeep's fit (epoch time from
+   ``history_``) against hand-written minimal loops over pre-built batches: length-bucketed
+   padded batches (the floor), randomly composed padded batches, and packed sequences with
+   ``nn.LSTM(bidirectional=True)``. Repeats are interleaved; medians are reported.
+3. Prediction throughput on 10,000 texts (test texts repeated), raw strings in.
+
+    python benchmarks/bench_text.py [--repeats 3] [--threads 1] [--device cpu]
+
+Prints markdown tables; paste them into benchmarks/RESULTS.md with the machine they ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+EMBEDDING, HIDDEN, BATCH, LR = 64, 128, 64, 1e-3
+POOL_BATCHES = 50
+DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+# --- data -----------------------------------------------------------------------------
+
+
+def load_sms():
+    from skdeep.datasets import load_sms_spam
+
+    X, y = load_sms_spam(return_X_y=True)
+    return "SMS Spam Collection", list(X), np.asarray(y), "spam"
+
+
+def load_rt_polarity(data_dir):
+    folder = Path(data_dir) / "rt_polarity"
+    # cp1252, split on "\n" only: see the data set's README (0x85 is an ellipsis there).
+    pos = (folder / "rt-polarity.pos").read_bytes().decode("cp1252").split("\n")
+    neg = (folder / "rt-polarity.neg").read_bytes().decode("cp1252").split("\n")
+    pos, neg = [t for t in pos if t], [t for t in neg if t]
+    y = np.array(["pos"] * len(pos) + ["neg"] * len(neg))
+    return "rt-polarity", pos + neg, y, "pos"
+
+
+def split(X, y):
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+
+
+# --- quality --------------------------------------------------------------------------
+
+
+def fit_tfidf(X, y, positive):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score, make_scorer
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    start = time.perf_counter()
+    search = GridSearchCV(
+        make_pipeline(TfidfVectorizer(), LogisticRegression()),
+        {"logisticregression__C": [0.1, 1.0, 10.0, 100.0]},
+        scoring=make_scorer(f1_score, pos_label=positive),
+        cv=5,
+    ).fit(X, y)
+    tuning = time.perf_counter() - start
+    best = search.best_estimator_
+    start = time.perf_counter()
+    best.fit(X, y)  # the fit time of the chosen pipeline alone
+    seconds = time.perf_counter() - start
+    note = f"C={search.best_params_['logisticregression__C']:g}, tuning {tuning:.1f} s"
+    return best, seconds, note
+
+
+def fit_lstm(X, y, device):
+    from skdeep.text import LSTMTextClassifier
+
+    clf = LSTMTextClassifier(
+        embedding_dim=EMBEDDING,
+        hidden_size=HIDDEN,
+        batch_size=BATCH,
+        learning_rate=2e-3,
+        dropout=0.2,
+        max_epochs=15,
+        early_stopping=True,
+        n_iter_no_change=3,
+        device=device,
+        random_state=0,
+    )
+    start = time.perf_counter()
+    clf.fit(X, y)
+    seconds = time.perf_counter() - start
+    best = clf.history_[-1].get("best_epoch", clf.n_iter_)
+    return clf, seconds, f"{clf.n_iter_} epochs (best {best}), early stopping"
+
+
+# --- throughput: one epoch of each training loop ----------------------------------------
+
+
+def make_module(n_tokens, seed=0):
+    from skdeep.nn.text import TextLSTM
+
+    torch.manual_seed(seed)
+    return TextLSTM(n_tokens, 2, embedding_dim=EMBEDDING, hidden_size=HIDDEN, pooling="max")
+
+
+def padded(sequences, y):
+    lengths = torch.tensor([len(s) for s in sequences])
+    ids = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.int64)
+    for i, s in enumerate(sequences):
+        ids[i, : len(s)] = torch.from_numpy(s)
+    return ids, lengths, torch.as_tensor(y)
+
+
+def bucketed_batches(sequences, y, rng):
+    """Shuffle, sort by length within pools of batches, cut into batches."""
+    order = rng.permutation(len(sequences))
+    pool = BATCH * POOL_BATCHES
+    chunks = [order[i : i + pool] for i in range(0, len(order), pool)]
+    order = np.concatenate(
+        [c[np.argsort([len(sequences[i]) for i in c], kind="stable")] for c in chunks]
+    )
+    return [
+        padded([sequences[i] for i in order[s : s + BATCH]], y[order[s : s + BATCH]])
+        for s in range(0, len(order), BATCH)
+    ]
+
+
+def random_batches(sequences, y, rng):
+    order = rng.permutation(len(sequences))
+    return [
+        padded([sequences[i] for i in order[s : s + BATCH]], y[order[s : s + BATCH]])
+        for s in range(0, len(order), BATCH)
+    ]
+
+
+class PackedLSTM(nn.Module):
+    """The same model on packed sequences (nn.LSTM handles the lengths itself)."""
+
+    def __init__(self, n_tokens, seed=0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.embedding = nn.Embedding(n_tokens, EMBEDDING, padding_idx=0)
+        self.lstm = nn.LSTM(EMBEDDING, HIDDEN, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * HIDDEN, 2)
+
+    def forward(self, ids, lengths):
+        packed = pack_padded_sequence(
+            self.embedding(ids), lengths, batch_first=True, enforce_sorted=False
+        )
+        out, _ = self.lstm(packed)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, padding_value=-1e9)
+        return self.head(out.amax(dim=1))
+
+
+def hand_epoch(module, batches, device, seed):
+    """The minimal loop: pre-built batches, shuffled order, forward, backward, step."""
+    optimizer = torch.optim.Adam(module.parameters(), lr=LR)
+    module.train()
+    order = torch.randperm(len(batches), generator=torch.Generator().manual_seed(seed))
+    start = time.perf_counter()
+    for i in order.tolist():
+        ids, lengths, target = batches[i]
+        optimizer.zero_grad()
+        loss = F.cross_entropy(module(ids.to(device), lengths.to(device)), target.to(device))
+        loss.backward()
+        optimizer.step()
+    if device != "cpu":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def skdeep_epoch(X, y, device, seed):
+    """Epoch time of LSTMTextClassifier.fit, from its history (tokenising excluded)."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skdeep.text import LSTMTextClassifier
+
+    clf = LSTMTextClassifier(
+        embedding_dim=EMBEDDING,
+        hidden_size=HIDDEN,
+        batch_size=BATCH,
+        learning_rate=LR,
+        alpha=0.0,
+        max_epochs=1,
+        device=device,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        clf.fit(X, y)
+        whole = time.perf_counter() - start
+    return clf.history_[0]["dur"], whole
+
+
+def throughput(X, y, repeats, device):
+    from skdeep.preprocessing.text import TextVocabulary
+    from skdeep.text import BucketIterator, TextData
+
+    vocabulary = TextVocabulary(max_vocab_size=20000, max_length=256).fit(X)
+    sequences = vocabulary.transform(X)
+    target = np.unique(y, return_inverse=True)[1]
+    tokens = sum(len(s) for s in sequences)
+    rng = np.random.RandomState(0)
+    loops = {
+        "hand loop, bucketed padded batches (floor)": (
+            lambda: make_module(len(vocabulary)).to(device),
+            bucketed_batches(sequences, target, rng),
+        ),
+        "hand loop, random padded batches": (
+            lambda: make_module(len(vocabulary)).to(device),
+            random_batches(sequences, target, rng),
+        ),
+        "hand loop, packed sequences (nn.LSTM)": (
+            lambda: PackedLSTM(len(vocabulary)).to(device),
+            random_batches(sequences, target, rng),
+        ),
+    }
+    padded_tokens = {
+        name: sum(b[0].numel() for b in batches) for name, (_, batches) in loops.items()
+    }
+    padded_tokens["hand loop, packed sequences (nn.LSTM)"] = None  # packing skips padding
+    data = TextData.from_sequences(sequences, torch.from_numpy(target))
+    padded_tokens["skdeep LSTMTextClassifier"] = sum(
+        X["ids"].numel() for X, _ in BucketIterator(data, BATCH, shuffle=True, seed=0)
+    )
+    build, batches = loops["hand loop, bucketed padded batches (floor)"]
+    hand_epoch(build(), batches, device, 0)  # warm-up: kernels for every batch shape
+    times = {name: [] for name in ["skdeep LSTMTextClassifier", *loops]}
+    whole = []
+    for r in range(repeats):
+        epoch, fit = skdeep_epoch(X, y, device, r)
+        times["skdeep LSTMTextClassifier"].append(epoch)
+        whole.append(fit)
+        for name, (build, batches) in loops.items():
+            times[name].append(hand_epoch(build(), batches, device, r))
+    return tokens, padded_tokens, {k: statistics.median(v) for k, v in times.items()}, whole
+
+
+# --- prediction -----------------------------------------------------------------------
+
+
+def predict_seconds(model, texts, repeats=3):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict_proba(texts)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# --- report -----------------------------------------------------------------------------
+
+
+def run(dataset, repeats, device):
+    from sklearn.metrics import accuracy_score, f1_score
+
+    name, X, y, positive = dataset
+    X_train, X_test, y_train, y_test = split(X, y)
+    print(f"\n### {name}: {len(X_train):,} training / {len(X_test):,} test texts\n")
+    sys.stderr.write(f"{name}: quality...\n")
+    rows = {}
+    for label, fit in (
+        ("TF-IDF + LogisticRegression", lambda: fit_tfidf(X_train, y_train, positive)),
+        ("skdeep LSTMTextClassifier", lambda: fit_lstm(X_train, y_train, device)),
+    ):
+        model, seconds, note = fit()
+        pred = model.predict(X_test)
+        texts = list(np.resize(np.array(X_test, dtype=object), 10_000))
+        rows[label] = dict(
+            accuracy=accuracy_score(y_test, pred),
+            f1=f1_score(y_test, pred, pos_label=positive),
+            fit=seconds,
+            predict=predict_seconds(model, texts),
+            note=note,
+        )
+    print(
+        f"| model | accuracy | F1 ({positive}) | fit (s) | predict 10k texts (s) "
+        "| texts/s | notes |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for label, r in rows.items():
+        print(
+            f"| {label} | {r['accuracy']:.4f} | {r['f1']:.4f} | {r['fit']:.1f} | "
+            f"{r['predict']:.2f} | {10_000 / r['predict']:,.0f} | {r['note']} |"
+        )
+
+    sys.stderr.write(f"{name}: training throughput...\n")
+    tokens, padded_tokens, times, whole = throughput(X_train, y_train, repeats, device)
+    floor = tokens / times["hand loop, bucketed padded batches (floor)"]
+    print(
+        f"\nTraining throughput, one epoch over the {len(X_train):,} training texts "
+        f"({tokens:,} real tokens), median of {repeats}:\n"
+    )
+    print("| training loop | epoch (s) | real tokens/s | vs floor | padded / real tokens |")
+    print("|---|---:|---:|---:|---:|")
+    for label, seconds in times.items():
+        pad = padded_tokens[label]
+        pad_text = "packed" if pad is None else f"{pad / tokens:.2f}"
+        print(
+            f"| {label} | {seconds:.2f} | {tokens / seconds:,.0f} | "
+            f"{tokens / seconds / floor:.2f}x | {pad_text} |"
+        )
+    print(
+        f"\nskdeep's whole 1-epoch fit (tokenising, vocabulary, set-up included): "
+        f"median {statistics.median(whole):.2f} s."
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    # One thread by default: on a shared 2-core machine, two OpenMP threads spend more
+    # time waiting on each other than computing (measured: up to 4x slower epochs).
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--data-dir", default=str(DATA_DIR))
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    print(
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__}, {args.threads} threads, device {args.device}."
+    )
+    run(load_sms(), args.repeats, args.device)
+    run(load_rt_polarity(args.data_dir), args.repeats, args.device)
+
+
+if __name__ == "__main__":
+    main()
