@@ -197,7 +197,12 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
     array(['vaeencoder0', 'vaeencoder1'], dtype=object)
     """
 
-    _fitted_attributes = (*DeepEstimator._fitted_attributes, "n_components_", "_fit_on_frame")
+    _fitted_attributes = (
+        *DeepEstimator._fitted_attributes,
+        "n_components_",
+        "_fit_on_frame",
+        "_numeric_range",
+    )
     _net_class = _VAENet
 
     def __init__(
@@ -272,6 +277,10 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
             self.n_components_ = int(self.n_components)
             self._fit_on_frame = isinstance(table, pd.DataFrame)
         x_num, x_cat = self._encode(table)
+        if first_call:
+            # sample() keeps draws within what training saw: a Gaussian tail would
+            # otherwise give e.g. negative ages or hours beyond the week.
+            self._numeric_range = np.stack([x_num.min(axis=0), x_num.max(axis=0)])
         data = ArrayData({"x_num": torch.from_numpy(x_num), "x_cat": torch.from_numpy(x_cat)})
         self._run_training(data, device=device, first_call=first_call, partial=False)
         return self
@@ -423,8 +432,9 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
         """Draw new rows from the model.
 
         Draws ``z ~ N(0, I)``, decodes it, then draws each numeric value from its Gaussian
-        (mean and learned variance) and each category from its predicted distribution, so the
-        samples vary like the data rather than collapsing onto the decoder means.
+        (mean and learned variance), clipped to the range seen in training, and each
+        category from its predicted distribution, so the samples vary like the data rather
+        than collapsing onto the decoder means.
 
         Parameters
         ----------
@@ -451,6 +461,7 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
         num_mean, num_log_var, cat_logits = self._infer(decode, z)
         noise = torch.randn(num_mean.shape, generator=generator, dtype=torch.float64).numpy()
         x_num = num_mean + np.exp(0.5 * num_log_var) * noise
+        x_num = np.clip(x_num, *self._numeric_range.astype(x_num.dtype))
         x_cat = np.empty((n_samples, len(self.encoder_.cardinalities_)), dtype=np.int64)
         blocks = torch.from_numpy(cat_logits).split(self.encoder_.cardinalities_, dim=1)
         for j, logits in enumerate(blocks if x_cat.shape[1] else ()):

@@ -172,6 +172,16 @@ def test_sampled_rows_match_the_marginals(mixed_model):
     assert report["distance"].mean() < 0.1  # measured 0.06
 
 
+def test_samples_stay_within_the_training_range(mixed_model):
+    df, vae = mixed_model
+    samples = vae.sample(5000, random_state=1)
+    for column in df.select_dtypes("number").columns:
+        low, high = df[column].min(), df[column].max()
+        slack = 1e-6 * (high - low)  # the clip happens on float32 standardised values
+        assert samples[column].min() >= low - slack, column
+        assert samples[column].max() <= high + slack, column
+
+
 def test_sample_is_seeded_privately(numeric_model):
     X, vae = numeric_model
     np_state, torch_state = np.random.get_state(), torch.get_rng_state()
