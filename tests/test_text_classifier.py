@@ -570,3 +570,37 @@ def test_demo_text_step_reports_both_models(capsys):
     accuracy, f1, _ = results["LSTMTextClassifier (skdeep)"]
     assert accuracy > 0.95 and f1 > 0.85  # always "ham": 0.866 and 0
     assert "spam F1" in capsys.readouterr().out
+
+
+def test_optuna_study_tunes_raw_text_with_cross_validation(data):
+    """The Optuna path: a plain study whose objective cross-validates the estimator."""
+    import optuna
+    from sklearn.model_selection import cross_val_score
+
+    (X, y), _ = data
+
+    def objective(trial):
+        clf = LSTMTextClassifier(
+            **dict(
+                FAST,
+                max_epochs=4,
+                hidden_size=trial.suggest_categorical("hidden_size", [8, 16]),
+                learning_rate=trial.suggest_float("learning_rate", 1e-3, 3e-2, log=True),
+                pooling=trial.suggest_categorical("pooling", ["max", "mean"]),
+            )
+        )
+        return cross_val_score(clf, X, y, cv=2).mean()
+
+    def run():
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(
+            direction="maximize", sampler=optuna.samplers.TPESampler(seed=0)
+        )
+        study.optimize(objective, n_trials=3)
+        return study
+
+    study = run()
+    assert set(study.best_params) == {"hidden_size", "learning_rate", "pooling"}
+    assert study.best_value > 0.6  # 3 balanced classes: chance is 1/3
+    # fixed sampler seed + fixed random_state: the same study twice
+    assert [t.value for t in run().trials] == [t.value for t in study.trials]
