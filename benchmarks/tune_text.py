@@ -1,14 +1,15 @@
-"""Model selection for LSTMTextClassifier on the SMS Spam Collection (issue 4).
+"""Model selection for LSTMTextClassifier on the benchmark's text sets (issue 4).
 
 Every configuration is scored by stratified 3-fold cross-validation on the training split
-only (spam F1); the test split is used once, for the configuration chosen, next to the
-TF-IDF + LogisticRegression baseline refitted in the same run.
+only (F1 of the positive class: spam, or pos for rt-polarity); the test split is used once,
+for the configuration chosen, next to the TF-IDF + LogisticRegression baseline refitted in
+the same run.
 
-    python benchmarks/tune_text.py cv [NAME ...] [--workers 2] [--seeds 0]
-    python benchmarks/tune_text.py final NAME
+    python benchmarks/tune_text.py cv [NAME ...] [--data sms|rt] [--workers 2] [--seeds 0]
+    python benchmarks/tune_text.py final NAME [--data sms|rt]
 
-Results of ``cv`` are appended to ``$TMPDIR/tune_text.jsonl`` (one line per fit); ``summary``
-tabulates them.
+Results of ``cv`` are appended to ``$TMPDIR/tune_text.jsonl`` (``tune_text_rt.jsonl`` for
+rt-polarity; one line per fit); ``summary`` tabulates them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-LOG = Path(tempfile.gettempdir()) / "tune_text.jsonl"
+LOGS = {
+    "sms": Path(tempfile.gettempdir()) / "tune_text.jsonl",
+    "rt": Path(tempfile.gettempdir()) / "tune_text_rt.jsonl",
+}
+POSITIVE = {"sms": "spam", "rt": "pos"}
 
 # The configuration of bench_text.py before this study, and one-factor changes from it.
 BASE = dict(
@@ -50,6 +55,17 @@ CONFIGS = {
     "min_freq2": dict(min_freq=2),
     "balanced": dict(class_weight="balanced"),
     "patience5": dict(max_epochs=25, n_iter_no_change=5),
+    "digits": dict(normalize_digits=True),
+    "dropout0.5": dict(dropout=0.5),
+    "lr1e-3": dict(learning_rate=1e-3),
+    "alpha1e-3": dict(alpha=1e-3),
+    "hidden128": dict(hidden_size=128),
+}
+# The configuration chosen on the SMS training split (bench_text.py's LSTM).
+CONFIGS["sms"] = {
+    k: v
+    for part in ("hidden64", "lr5e-3", "patience5", "digits")
+    for k, v in CONFIGS[part].items()
 }
 
 
@@ -61,17 +77,18 @@ def params(name):
     return p
 
 
-def data():
-    from sklearn.model_selection import train_test_split
+def data(dataset="sms"):
+    """The benchmark's 80/20 split of one text set (bench_text.py's loaders)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_text import DATA_DIR, load_rt_polarity, load_sms, split
 
-    from skdeep.datasets import load_sms_spam
-
-    X, y = load_sms_spam(return_X_y=True)
-    return train_test_split(list(X), np.asarray(y), test_size=0.2, stratify=y, random_state=0)
+    _, X, y, _ = load_sms() if dataset == "sms" else load_rt_polarity(DATA_DIR)
+    X_train, X_test, y_train, y_test = split(X, y)
+    return list(X_train), list(X_test), np.asarray(y_train), np.asarray(y_test)
 
 
 def fit_score(job):
-    name, seed, fold = job
+    dataset, name, seed, fold = job
     import torch
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.metrics import f1_score
@@ -80,7 +97,7 @@ def fit_score(job):
     from skdeep.text import LSTMTextClassifier
 
     torch.set_num_threads(1)
-    X_train, _, y_train, _ = data()
+    X_train, _, y_train, _ = data(dataset)
     X_train = np.array(X_train, dtype=object)
     folds = StratifiedKFold(3, shuffle=True, random_state=0).split(X_train, y_train)
     train, valid = list(folds)[fold]
@@ -90,26 +107,27 @@ def fit_score(job):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(list(X_train[train]), y_train[train])
     seconds = time.perf_counter() - start
-    f1 = f1_score(y_train[valid], clf.predict(list(X_train[valid])), pos_label="spam")
+    pred = clf.predict(list(X_train[valid]))
+    f1 = f1_score(y_train[valid], pred, pos_label=POSITIVE[dataset])
     return dict(name=name, seed=seed, fold=fold, f1=f1, epochs=clf.n_iter_, seconds=seconds)
 
 
-def cv(names, seeds, workers):
-    jobs = [(n, s, f) for n in names for s in seeds for f in range(3)]
-    with Pool(workers) as pool, LOG.open("a") as log:
+def cv(dataset, names, seeds, workers):
+    jobs = [(dataset, n, s, f) for n in names for s in seeds for f in range(3)]
+    with Pool(workers) as pool, LOGS[dataset].open("a") as log:
         for r in pool.imap_unordered(fit_score, jobs):
             log.write(json.dumps(r) + "\n")
             log.flush()
             sys.stderr.write(f"{r}\n")
-    summary()
+    summary(dataset)
 
 
-def summary():
+def summary(dataset):
     rows = {}
-    for line in LOG.read_text().splitlines():
+    for line in LOGS[dataset].read_text().splitlines():
         r = json.loads(line)
         rows.setdefault(r["name"], []).append(r)
-    print("| configuration | fits | CV spam F1 (mean ± std) | epochs | s/fit |")
+    print(f"| configuration | fits | CV F1 {POSITIVE[dataset]} (mean ± std) | epochs | s/fit |")
     print("|---|---:|---:|---:|---:|")
     order = sorted(rows, key=lambda n: -statistics.mean(r["f1"] for r in rows[n]))
     for n in order:
@@ -120,7 +138,7 @@ def summary():
         print(f"| {n} | {len(f1)} | {statistics.mean(f1):.4f} ± {sd:.4f} | {ep:.1f} | {s:.0f} |")
 
 
-def tfidf_cv():
+def tfidf_cv(dataset):
     """The baseline (C tuned inside each training fold) on the same 3 folds, for reference."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
@@ -128,20 +146,27 @@ def tfidf_cv():
     sys.path.insert(0, str(Path(__file__).parent))
     from bench_text import fit_tfidf
 
-    X_train, _, y_train, _ = data()
+    positive = POSITIVE[dataset]
+    X_train, _, y_train, _ = data(dataset)
     X_train = np.array(X_train, dtype=object)
-    scores = []
-    for train, valid in StratifiedKFold(3, shuffle=True, random_state=0).split(X_train, y_train):
-        model, _, _ = fit_tfidf(list(X_train[train]), y_train[train], "spam")
-        pred = model.predict(list(X_train[valid]))
-        scores.append(f1_score(y_train[valid], pred, pos_label="spam"))
-    print(
-        f"TF-IDF + LogisticRegression CV spam F1: {statistics.mean(scores):.4f} ± "
-        f"{statistics.stdev(scores):.4f} ({', '.join(f'{s:.4f}' for s in scores)})"
-    )
+    for digits in (False, True):
+        scores = []
+        for train, valid in StratifiedKFold(3, shuffle=True, random_state=0).split(
+            X_train, y_train
+        ):
+            model, _, _ = fit_tfidf(
+                list(X_train[train]), y_train[train], positive, normalize_digits=digits
+            )
+            pred = model.predict(list(X_train[valid]))
+            scores.append(f1_score(y_train[valid], pred, pos_label=positive))
+        print(
+            f"TF-IDF + LogisticRegression (normalize_digits={digits}) CV F1 {positive}: "
+            f"{statistics.mean(scores):.4f} ± {statistics.stdev(scores):.4f} "
+            f"({', '.join(f'{s:.4f}' for s in scores)})"
+        )
 
 
-def final(name):
+def final(dataset, name):
     import torch
     from sklearn.metrics import accuracy_score, f1_score
 
@@ -151,13 +176,14 @@ def final(name):
     from skdeep.text import LSTMTextClassifier
 
     torch.set_num_threads(1)
-    X_train, X_test, y_train, y_test = data()
-    tfidf, _, note = fit_tfidf(X_train, y_train, "spam")
+    positive = POSITIVE[dataset]
+    X_train, X_test, y_train, y_test = data(dataset)
+    tfidf, _, note = fit_tfidf(X_train, y_train, positive)
     pred = tfidf.predict(X_test)
-    print("| model | accuracy | F1 (spam) | notes |\n|---|---:|---:|---|")
+    print(f"| model | accuracy | F1 ({positive}) | notes |\n|---|---:|---:|---|")
     print(
         f"| TF-IDF + LogisticRegression | {accuracy_score(y_test, pred):.4f} | "
-        f"{f1_score(y_test, pred, pos_label='spam'):.4f} | {note} |"
+        f"{f1_score(y_test, pred, pos_label=positive):.4f} | {note} |"
     )
     # random_state=0 as in bench_text.py; seeds 1 and 2 show the seed-to-seed spread only
     # (nothing is chosen from them).
@@ -170,7 +196,7 @@ def final(name):
         pred = clf.predict(X_test)
         print(
             f"| LSTM {label}, seed {seed} | {accuracy_score(y_test, pred):.4f} | "
-            f"{f1_score(y_test, pred, pos_label='spam'):.4f} | "
+            f"{f1_score(y_test, pred, pos_label=positive):.4f} | "
             f"{clf.n_iter_} epochs, {seconds:.0f} s |",
             flush=True,
         )
@@ -182,15 +208,16 @@ def main():
     parser.add_argument("names", nargs="*")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--data", choices=sorted(LOGS), default="sms")
     args = parser.parse_args()
     if args.mode == "cv":
-        cv(args.names or list(CONFIGS), args.seeds, args.workers)
+        cv(args.data, args.names or list(CONFIGS), args.seeds, args.workers)
     elif args.mode == "tfidf":
-        tfidf_cv()
+        tfidf_cv(args.data)
     elif args.mode == "final":
-        final(args.names[0])
+        final(args.data, args.names[0])
     else:
-        summary()
+        summary(args.data)
 
 
 if __name__ == "__main__":

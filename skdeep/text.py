@@ -144,7 +144,13 @@ _TOKENIZER_DOC = """
         Keep only tokens seen at least this many times in the training texts.
     max_length : int or None, default=256
         Keep the first ``max_length`` tokens of each text, at fit and at predict; this
-        bounds time and memory on very long texts. None keeps every token."""
+        bounds time and memory on very long texts. None keeps every token.
+    normalize_digits : bool, default=False
+        Replace every digit in the tokens by ``0``, so that numbers of the same shape
+        (phone numbers, prices, dates) share one learned token and a number never seen in
+        training is not out-of-vocabulary. On the SMS spam benchmark, chosen by
+        cross-validation on the training split, it raised the CV spam F1 from 0.939 to
+        0.952 (``benchmarks/RESULTS.md``)."""
 
 _MODEL_DOC = """
     embedding_dim : int, default=64
@@ -282,6 +288,7 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
         max_vocab_size=20000,
         min_freq=1,
         max_length=256,
+        normalize_digits=False,
         alpha=1e-4,
         learning_rate=1e-3,
         optimizer="adam",
@@ -310,6 +317,7 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
         self.max_vocab_size = max_vocab_size
         self.min_freq = min_freq
         self.max_length = max_length
+        self.normalize_digits = normalize_digits
         self.alpha = alpha
         self.learning_rate = learning_rate
         self.optimizer = optimizer
@@ -385,6 +393,7 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
             max_vocab_size=self.max_vocab_size,
             min_freq=self.min_freq,
             max_length=self.max_length,
+            normalize_digits=self.normalize_digits,
         )
         vocabulary._check_params()  # its errors name the parameter, as ours do
         return vocabulary

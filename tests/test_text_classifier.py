@@ -347,6 +347,7 @@ def test_bad_targets(data):
         (dict(min_freq=0), "min_freq must be an int >= 1"),
         (dict(max_length=-1), "max_length must be None or an int >= 1"),
         (dict(lowercase=1), "lowercase must be True or False"),
+        (dict(normalize_digits="no"), "normalize_digits must be True or False"),
         (dict(batch_size=0), "batch_size == 0, must be >= 1"),
         (dict(pretrained_embeddings=[1, 2]), "pretrained_embeddings must be None or a dict"),
         (dict(pretrained_embeddings={"great": [1.0]}), "pretrained_embeddings['great'] must"),
@@ -369,6 +370,11 @@ def test_vocabulary_options_reach_the_vocabulary(data):
     assert clf.vocabulary_.tokens_[:2] == ["<pad>", "<unk>"]
     clf = LSTMTextClassifier(**dict(FAST, max_epochs=1, min_freq=1000)).fit(X, y)
     assert clf.vocabulary_.tokens_ == ["<pad>", "<unk>"]  # everything unknown, still trains
+    clf = LSTMTextClassifier(**dict(FAST, max_epochs=1, normalize_digits=True))
+    clf.fit([f"{t} {i}" for i, t in enumerate(X)], y)
+    assert clf.vocabulary_.normalize_digits
+    assert {"0", "00"} <= set(clf.vocabulary_.tokens_)
+    assert not any(c in "123456789" for tok in clf.vocabulary_.tokens_ for c in tok)
 
 
 def split_on_dashes(text):

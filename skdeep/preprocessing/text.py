@@ -19,6 +19,7 @@ UNK_ID = 1  # out-of-vocabulary token, or the single step of an empty text
 PAD_TOKEN = "<pad>"
 UNK_TOKEN = "<unk>"
 _STATE_VERSION = 1
+_DIGIT_RE = re.compile(r"\d")  # any Unicode decimal digit
 
 
 def _mark_ranges():
@@ -162,6 +163,12 @@ class TextVocabulary(BaseEstimator):
         Keep only the first ``max_length`` tokens of each text, in :meth:`fit` too. The
         built-in tokenizer then stops reading after them, so memory stays bounded for huge
         texts. None keeps all tokens.
+    normalize_digits : bool, default=False
+        Replace every decimal digit (any script) in the tokens by ``"0"``, so numbers of the
+        same shape share one token: ``"call 09061743811"`` and ``"call 09058094507"`` both
+        read ``"call 00000000000"``. A phone number, price or date never seen in training
+        then still maps to a learned token instead of ``"<unk>"``. Applies to the tokens of
+        a callable ``tokenizer`` too.
 
     Attributes
     ----------
@@ -188,16 +195,25 @@ class TextVocabulary(BaseEstimator):
     tensor([2, 3])
     >>> vocab.inverse_transform(ids)
     ['the cat', '<unk> dog sat']
+    >>> TextVocabulary(normalize_digits=True).fit(["call 0800 123", "call 0900"]).tokens_
+    ['<pad>', '<unk>', '0000', 'call', '000']
     """
 
     def __init__(
-        self, tokenizer="word", lowercase=True, max_vocab_size=None, min_freq=1, max_length=None
+        self,
+        tokenizer="word",
+        lowercase=True,
+        max_vocab_size=None,
+        min_freq=1,
+        max_length=None,
+        normalize_digits=False,
     ):
         self.tokenizer = tokenizer
         self.lowercase = lowercase
         self.max_vocab_size = max_vocab_size
         self.min_freq = min_freq
         self.max_length = max_length
+        self.normalize_digits = normalize_digits
 
     def _check_params(self):
         def bad(param, allowed):
@@ -217,6 +233,8 @@ class TextVocabulary(BaseEstimator):
             raise bad("min_freq", "an int >= 1")
         if not (self.max_length is None or _is_int(self.max_length, 1)):
             raise bad("max_length", "None or an int >= 1")
+        if not isinstance(self.normalize_digits, (bool, np.bool_)):
+            raise bad("normalize_digits", "True or False")
 
     def _tokenize(self, text):
         """Return the first ``max_length`` tokens of ``text`` as an iterator."""
@@ -238,7 +256,11 @@ class TextVocabulary(BaseEstimator):
                         f"tokenizer must return a list of str, got an item of type "
                         f"{type(tok).__name__}: {tok!r:.50}"
                     )
-        return (tok.lower() for tok in tokens) if self.lowercase else tokens
+        if self.lowercase:
+            tokens = (tok.lower() for tok in tokens)
+        if self.normalize_digits:  # per token: the cost stays bounded by max_length
+            tokens = (_DIGIT_RE.sub("0", tok) for tok in tokens)
+        return tokens
 
     def fit(self, texts):
         """Learn the vocabulary from training texts.
@@ -397,6 +419,7 @@ class TextVocabulary(BaseEstimator):
                 else int(self.max_vocab_size),
                 "min_freq": int(self.min_freq),
                 "max_length": None if self.max_length is None else int(self.max_length),
+                "normalize_digits": bool(self.normalize_digits),
             },
             "tokens": list(self.tokens_[2:]) if fitted else None,
             "counts": [int(self.token_counts_[t]) for t in self.tokens_[2:]] if fitted else None,

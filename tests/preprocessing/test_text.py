@@ -50,6 +50,18 @@ def test_lowercase():
     assert vocab.inverse_transform(vocab.transform(["hello HeLLo"])) == ["hello <unk>"]
 
 
+def test_normalize_digits_maps_numbers_of_one_shape_to_one_token():
+    vocab = TextVocabulary(normalize_digits=True).fit(["call 09061743811 now", "win £100"])
+    assert vocab.tokens_[2:] == ["000", "00000000000", "call", "now", "win", "£"]
+    # A number never seen in training, in another script's digits too, is not unknown.
+    unseen = vocab.transform(["call 08001234567", "win \u0661\u0662\u0663"])
+    assert vocab.inverse_transform(unseen) == ["call 00000000000", "win 000"]
+    assert TextVocabulary().fit(["call 0906"]).transform(["call 0800"])[0][1] == UNK_ID
+    # The tokens of a callable tokenizer are normalized too.
+    vocab = TextVocabulary(tokenizer=str.split, normalize_digits=True).fit(["a1 B22"])
+    assert vocab.tokens_[2:] == ["a0", "b00"]
+
+
 def test_callable_tokenizer():
     vocab = TextVocabulary(tokenizer=str.split, lowercase=False).fit(["a-b a-b c"])
     assert vocab.tokens_[2:] == ["a-b", "c"]
@@ -128,13 +140,16 @@ def test_fit_transform_matches_fit_then_transform():
     assert max(len(s) for s in seqs) == 2
 
 
-def test_get_state_json_round_trip():
-    vocab = TextVocabulary(max_vocab_size=np.int64(5), max_length=3).fit(TEXTS)
+@pytest.mark.parametrize("normalize_digits", [False, True])
+def test_get_state_json_round_trip(normalize_digits):
+    vocab = TextVocabulary(
+        max_vocab_size=np.int64(5), max_length=3, normalize_digits=normalize_digits
+    ).fit([*TEXTS, "42 cats", "7 dogs"])
     restored = TextVocabulary.from_state(json.loads(json.dumps(vocab.get_state())))
     assert restored.get_params() == vocab.get_params()
     assert restored.tokens_ == vocab.tokens_
     assert restored.token_counts_ == vocab.token_counts_
-    probe = [*TEXTS, "", "the unknown cat sat again"]
+    probe = [*TEXTS, "", "the unknown cat sat again", "99 cats"]
     for a, b in zip(restored.transform(probe), vocab.transform(probe), strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -153,6 +168,9 @@ def test_state_of_unfitted_vocabulary_and_bad_states():
     state = TextVocabulary().fit(TEXTS).get_state()
     with pytest.raises(ValueError, match="format version 99"):
         TextVocabulary.from_state({**state, "version": 99})
+    # Saved before normalize_digits existed: the parameter's default applies.
+    del state["params"]["normalize_digits"]
+    assert TextVocabulary.from_state(state).normalize_digits is False
 
 
 def test_not_fitted():
@@ -223,6 +241,7 @@ def test_check_texts_names_the_argument():
         ({"min_freq": 0}, r"min_freq must be an int >= 1, got 0"),
         ({"min_freq": True}, r"min_freq must be an int >= 1, got True"),
         ({"max_length": -1}, r"max_length must be None or an int >= 1, got -1"),
+        ({"normalize_digits": 1}, r"normalize_digits must be True or False, got 1"),
     ],
 )
 def test_bad_params(params, match):
