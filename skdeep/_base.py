@@ -63,6 +63,11 @@ OPTIMIZERS = {
     "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
 }
 
+
+def _call_module(module, X):
+    return module(X)
+
+
 # Rows per forward pass at predict time: large enough that per-call overhead vanishes,
 # small enough to bound activation memory (and sparse densification) on big inputs.
 PREDICT_ROWS = 8192
@@ -356,30 +361,49 @@ class DeepEstimator(BaseEstimator):
                 "appropriate arguments before using this estimator."
             )
 
-    def _forward(self, X):
-        """Module outputs for validated ``X`` (ndarray or CSR) as a float64 CPU tensor.
+    def _infer(self, fn, *arrays):
+        """``fn(module, *chunks)`` over row chunks of ``arrays``, in eval mode, no autograd.
 
-        float64 because scikit-learn returns it: probabilities then sum to 1 at float64
-        precision.
+        ``arrays`` (ndarrays or sparse matrices with the same rows) reach ``fn`` as tensors on
+        the model's device: floating ones as float32 (the modules' dtype), others (category
+        codes) as they are, sparse chunks densified. ``fn`` returns a tensor or a tuple of
+        them; the result is a tuple of float64 CPU tensors over all rows, float64 because
+        scikit-learn returns it (probabilities then sum to 1 at float64 precision).
         """
         module, device = self.net_.module_, self.net_.device
         if module.training:  # skorch switches the whole tree at once, so the root tells
             module.eval()
-        n = X.shape[0]
         rows = PREDICT_ROWS
-        if sp.issparse(X):  # bound each densified chunk to ~64 MiB of float32
-            rows = max(1, min(PREDICT_ROWS, 2**24 // max(1, X.shape[1])))
+        for array in arrays:
+            if sp.issparse(array):  # bound each densified chunk to ~64 MiB of float32
+                rows = max(1, min(rows, 2**24 // max(1, array.shape[1])))
+        n = arrays[0].shape[0]
         outputs = []
         with torch.inference_mode():
             for start in range(0, max(n, 1), rows):
-                chunk = X[start : start + rows]
-                chunk = (
-                    torch.from_numpy(chunk.toarray())
-                    if sp.issparse(chunk)
-                    else self._as_tensor(chunk)
+                chunks = [
+                    self._device_tensor(a if n <= rows else a[start : start + rows], device)
+                    for a in arrays
+                ]
+                out = fn(module, *chunks)
+                outputs.append(
+                    tuple(t.cpu().double() for t in out)
+                    if isinstance(out, tuple)
+                    else (out.cpu().double(),)
                 )
-                outputs.append(module(chunk.to(device, torch.float32)).cpu().double())
-        return outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+        if len(outputs) == 1:  # the common case: one pass
+            return outputs[0]
+        return tuple(torch.cat(parts) for parts in zip(*outputs, strict=True))
+
+    @classmethod
+    def _device_tensor(cls, chunk, device):
+        """A chunk of rows as a tensor on ``device``: floats as float32, others unchanged."""
+        chunk = torch.from_numpy(chunk.toarray()) if sp.issparse(chunk) else cls._as_tensor(chunk)
+        return chunk.to(device, torch.float32 if chunk.is_floating_point() else None)
+
+    def _forward(self, X):
+        """Module outputs for validated ``X`` (ndarray or CSR) as a float64 CPU tensor."""
+        return self._infer(_call_module, X)[0]
 
     # --- persistence (used by skdeep.io) ---------------------------------------------
 

@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 from skorch.callbacks import PassthroughScoring
 from skorch.utils import to_tensor
 
-from skdeep._base import PREDICT_ROWS, DeepEstimator, _make_seed
+from skdeep._base import DeepEstimator, _make_seed
 from skdeep._training import ArrayData, TrainingNet
 from skdeep._validation import (
     check_bool,
@@ -61,6 +61,15 @@ class _VAENet(TrainingNet):
         self.history.record_batch(f"{prefix}_recon", recon.mean().item())
         self.history.record_batch(f"{prefix}_kl", kl.mean().item())
         return (recon + self.criterion_.beta * kl).mean()
+
+
+def _encode_rows(module, x_num, x_cat):
+    return module.encode(x_num, x_cat)  # (mu, log_var)
+
+
+def _decode_means(module, z):
+    num_mean, _, cat_logits = module.decode(z)
+    return num_mean, cat_logits
 
 
 def _is_mixed(frame):
@@ -359,19 +368,6 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
 
     # --- inference ------------------------------------------------------------------
 
-    def _infer(self, fn, *arrays):
-        """``fn(module, *tensors)`` over row chunks of ``arrays``; float64 numpy outputs."""
-        module, device = self.net_.module_, self.net_.device
-        if module.training:
-            module.eval()
-        n = arrays[0].shape[0]
-        outputs = []
-        with torch.inference_mode():
-            for start in range(0, max(n, 1), PREDICT_ROWS):
-                chunk = [torch.from_numpy(a[start : start + PREDICT_ROWS]) for a in arrays]
-                outputs.append(fn(module, *(t.to(device) for t in chunk)))
-        return [torch.cat(parts).cpu().double().numpy() for parts in zip(*outputs, strict=True)]
-
     def transform(self, X, sample=False):
         """Latent codes of the rows of ``X``.
 
@@ -391,7 +387,7 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
         self._check_fitted()
         check_bool("sample", sample)
         x_num, x_cat = self._encode(self._validate_table(X, reset=False))
-        mu, log_var = self._infer(lambda m, a, b: m.encode(a, b), x_num, x_cat)
+        mu, log_var = (t.numpy() for t in self._infer(_encode_rows, x_num, x_cat))
         if not sample:
             return mu
         generator = torch.Generator().manual_seed(self._seed + 1)
@@ -423,9 +419,7 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
                 f"n_components_={self.n_components_}; pass latent codes as returned by "
                 "transform."
             )
-        num_mean, cat_logits = self._infer(
-            lambda m, z: m.decode(z.float())[::2], np.ascontiguousarray(Z)
-        )
+        num_mean, cat_logits = (t.numpy() for t in self._infer(_decode_means, Z))
         return self.encoder_.inverse_transform_logits(num_mean, cat_logits)
 
     def sample(self, n_samples=1, random_state=None):
@@ -458,7 +452,7 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
             num_mean, num_log_var, cat_logits = module.decode(z)
             return num_mean, num_log_var.expand_as(num_mean), cat_logits
 
-        num_mean, num_log_var, cat_logits = self._infer(decode, z)
+        num_mean, num_log_var, cat_logits = (t.numpy() for t in self._infer(decode, z))
         noise = torch.randn(num_mean.shape, generator=generator, dtype=torch.float64).numpy()
         x_num = num_mean + np.exp(0.5 * num_log_var) * noise
         x_num = np.clip(x_num, *self._numeric_range.astype(x_num.dtype))
@@ -491,7 +485,7 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
             recon, kl = criterion(module(a, b), a, b)
             return (-(recon + kl),)
 
-        return self._infer(elbo, x_num, x_cat)[0]
+        return self._infer(elbo, x_num, x_cat)[0].numpy()
 
     def score(self, X, y=None):
         """Mean ELBO per row of ``X`` (see :meth:`score_samples`); higher is better.

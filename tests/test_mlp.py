@@ -457,3 +457,16 @@ def test_predict_before_fit_raises_not_fitted(method):
         getattr(DeepMLPClassifier(), method)(np.zeros((2, 3)))
     with pytest.raises(NotFittedError):
         DeepMLPRegressor().predict(np.zeros((2, 3)))
+
+
+def test_prediction_in_row_chunks_matches_one_pass(clf_data, reg_data, monkeypatch):
+    X, y = clf_data
+    clf = DeepMLPClassifier(**dict(FAST, max_epochs=2)).fit(X, y)
+    Xr, yr = reg_data
+    reg = DeepMLPRegressor(**dict(FAST, max_epochs=2)).fit(Xr, yr)
+    expected = [clf.predict_proba(X), clf.predict_proba(sp.csr_matrix(X)), reg.predict(Xr)]
+    monkeypatch.setattr("skdeep._base.PREDICT_ROWS", 7)  # 400 rows: 58 passes
+    chunked = [clf.predict_proba(X), clf.predict_proba(sp.csr_matrix(X)), reg.predict(Xr)]
+    for a, b in zip(expected, chunked, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert chunked[0].dtype == np.float64 and chunked[2].shape == yr.shape

@@ -129,6 +129,19 @@ def test_mixed_frame_round_trips_columns_dtypes_and_categories(mixed_model):
     assert ((out[numeric] - df[numeric]) ** 2).mean().mean() / df[numeric].var().mean() < 0.05
 
 
+def test_inference_in_row_chunks_matches_one_pass(mixed_model, monkeypatch):
+    df, vae = mixed_model
+    codes = vae.transform(df)
+    outputs = [codes, vae.score_samples(df), vae.inverse_transform(codes), vae.sample(50, 0)]
+    monkeypatch.setattr("skdeep._base.PREDICT_ROWS", 7)
+    chunked = [vae.transform(df), vae.score_samples(df), vae.inverse_transform(codes)]
+    chunked.append(vae.sample(50, 0))
+    for a, b in zip(outputs[:2], chunked[:2], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    for a, b in zip(outputs[2:], chunked[2:], strict=True):
+        pd.testing.assert_frame_equal(a, b, rtol=1e-5)
+
+
 def test_history_records_reconstruction_and_kl():
     _, X = latent_data(200)
     vae = VAEEncoder(**dict(TINY, beta=0.5, early_stopping=True, n_iter_no_change=2)).fit(X)
