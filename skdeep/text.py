@@ -19,7 +19,7 @@ from skdeep._classification import ClassifierTraining
 from skdeep._training import ArrayData, TrainingNet
 from skdeep._validation import check_bool, check_int, check_real
 from skdeep.nn.text import TextLSTM, parse_pooling
-from skdeep.preprocessing.text import PAD_ID, TextVocabulary, check_texts
+from skdeep.preprocessing.text import PAD_ID, UNK_ID, TextVocabulary, check_texts
 
 __all__ = ["BucketIterator", "LSTMTextClassifier", "TextData", "TextTrainingNet"]
 
@@ -164,6 +164,11 @@ _MODEL_DOC = """
     dropout : float in [0, 1), default=0.0
         Dropout on the embeddings, between LSTM layers and before the output layer
         (training only).
+    word_dropout : float in [0, 1), default=0.0
+        Probability that a token is replaced by the out-of-vocabulary token during
+        training. The ``<unk>`` embedding is then learned (otherwise, when every training
+        token is in the vocabulary, unknown words at predict time all read as its random
+        initial vector), and the model cannot lean on single words.
     pooling : str, default="max"
         How the per-token LSTM states become one vector per text: ``"last"`` (the final
         state of each direction), ``"max"`` or ``"mean"`` over the tokens, or a
@@ -281,6 +286,7 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
         num_layers=1,
         bidirectional=True,
         dropout=0.0,
+        word_dropout=0.0,
         pooling="max",
         pretrained_embeddings=None,
         tokenizer="word",
@@ -310,6 +316,7 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
+        self.word_dropout = word_dropout
         self.pooling = pooling
         self.pretrained_embeddings = pretrained_embeddings
         self.tokenizer = tokenizer
@@ -382,7 +389,10 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
         check_int("hidden_size", self.hidden_size, min_val=1)
         check_int("num_layers", self.num_layers, min_val=1)
         check_bool("bidirectional", self.bidirectional)
-        check_real("dropout", self.dropout, min_val=0.0, max_val=1.0, include_boundaries="left")
+        for name in ("dropout", "word_dropout"):
+            check_real(
+                name, getattr(self, name), min_val=0.0, max_val=1.0, include_boundaries="left"
+            )
         parse_pooling(self.pooling)
         self._pretrained_vectors()  # validates the dict's shape
 
@@ -459,6 +469,8 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
             dropout=self.dropout,
             pooling=self.pooling,
             padding_idx=PAD_ID,
+            word_dropout=self.word_dropout,
+            unknown_idx=UNK_ID,
         )
         vectors = self._pretrained_vectors()
         if vectors:

@@ -342,6 +342,7 @@ def test_bad_targets(data):
         (dict(num_layers=1.5), "num_layers must be an instance of int"),
         (dict(bidirectional="yes"), "bidirectional='yes' must be a bool"),
         (dict(dropout=1.0), "dropout == 1.0, must be < 1.0"),
+        (dict(word_dropout=-0.1), "word_dropout == -0.1, must be >= 0.0"),
         (dict(tokenizer="char"), "tokenizer must be 'word' or a callable"),
         (dict(max_vocab_size=0), "max_vocab_size must be None or an int >= 1"),
         (dict(min_freq=0), "min_freq must be an int >= 1"),
@@ -375,6 +376,25 @@ def test_vocabulary_options_reach_the_vocabulary(data):
     assert clf.vocabulary_.normalize_digits
     assert {"0", "00"} <= set(clf.vocabulary_.tokens_)
     assert not any(c in "123456789" for tok in clf.vocabulary_.tokens_ for c in tok)
+
+
+def test_word_dropout_trains_the_unknown_token(data):
+    (X, y), (X_test, _) = data
+    unknown = {}
+    for rate in (0.0, 0.3):
+        rows = []
+        for epochs in (1, 3):
+            kw = dict(FAST, max_epochs=epochs, alpha=0.0, word_dropout=rate)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                clf = LSTMTextClassifier(**kw).fit(X, y)
+            rows.append(clf.module_.embedding.weight[UNK_ID].detach().clone())
+        unknown[rate] = rows
+    # Every training word is in the vocabulary: without word dropout <unk> is never seen
+    # and keeps its initial vector; with it, <unk> is learned like any word.
+    torch.testing.assert_close(unknown[0.0][0], unknown[0.0][1])
+    assert not torch.equal(unknown[0.3][0], unknown[0.3][1])
+    assert clf.score(X_test, data[1][1]) > 0.8  # still learns with 30% of words dropped
 
 
 def split_on_dashes(text):

@@ -88,6 +88,23 @@ def test_padding_embedding_is_zero_and_never_trained():
     assert torch.count_nonzero(module.embedding.weight.grad[ids[0, 0]]) > 0
 
 
+def test_word_dropout_turns_tokens_into_unknown_in_training_only():
+    ids = padded_batch()
+    all_unknown = torch.where(ids == 0, ids, torch.ones_like(ids))  # every real token -> 1
+    plain = make_module().train()  # dropout=0: training mode is deterministic
+    dropped = make_module(word_dropout=1.0).train()
+    assert_close(dropped(ids, LENGTHS), plain(all_unknown, LENGTHS))
+    assert_close(dropped.eval()(ids, LENGTHS), plain.eval()(ids, LENGTHS))
+    # A rate in between replaces some tokens, never padding, and trains the unknown row.
+    partial = make_module(word_dropout=0.5).train()
+    torch.manual_seed(1)
+    partial(ids, LENGTHS).sum().backward()
+    assert torch.count_nonzero(partial.embedding.weight.grad[1]) > 0
+    assert torch.count_nonzero(partial.embedding.weight.grad[0]) == 0
+    plain.train()(ids, LENGTHS).sum().backward()
+    assert torch.count_nonzero(plain.embedding.weight.grad[1]) == 0
+
+
 def test_output_width_follows_pooling_and_directions():
     assert make_module(pooling="last+max").head.in_features == 2 * 2 * 6
     assert make_module(pooling="mean", bidirectional=False).head.in_features == 6

@@ -3,8 +3,9 @@
 ``TextLSTM`` maps ``ids`` of shape ``(batch, time)`` (right-padded with ``PAD_ID``) and the
 true ``lengths`` to class logits::
 
-    embedding -> dropout -> [LSTM layer (forward, backward) -> dropout] x num_layers
-              -> pooling over the valid steps -> linear head
+    [word dropout] -> embedding -> dropout
+        -> [LSTM layer (forward, backward) -> dropout] x num_layers
+        -> pooling over the valid steps -> linear head
 
 Batches are padded, not packed: on the CPU, ``pack_padded_sequence`` costs several times the
 LSTM itself, and length-bucketed batches keep the padding small anyway. Padding must then be
@@ -79,6 +80,13 @@ class TextLSTM(nn.Module):
         combination whose parts are concatenated, e.g. ``"last+max"``.
     padding_idx : int
         The padding id; its embedding is zero and receives no gradient.
+    word_dropout : float
+        During training, the probability that a (non-padding) token is replaced by
+        ``unknown_idx``: the unknown token's embedding is then learned (otherwise it stays
+        at its random initialisation when every training token is in the vocabulary) and
+        the model cannot lean on single words.
+    unknown_idx : int
+        The out-of-vocabulary id that ``word_dropout`` substitutes.
     """
 
     def __init__(
@@ -93,8 +101,13 @@ class TextLSTM(nn.Module):
         dropout=0.0,
         pooling="max",
         padding_idx=0,
+        word_dropout=0.0,
+        unknown_idx=1,
     ):
         super().__init__()
+        self.padding_idx = padding_idx
+        self.word_dropout = word_dropout
+        self.unknown_idx = unknown_idx
         self.pooling = parse_pooling(pooling)
         self.bidirectional = bidirectional
         self.embedding = nn.Embedding(n_tokens, embedding_dim, padding_idx=padding_idx)
@@ -120,6 +133,9 @@ class TextLSTM(nn.Module):
         ``(batch,)`` with ``1 <= lengths[i] <= time``.
         """
         lengths = lengths.to(ids.device)
+        if self.training and self.word_dropout > 0:
+            drop = torch.rand(ids.shape, device=ids.device) < self.word_dropout
+            ids = ids.masked_fill(drop & (ids != self.padding_idx), self.unknown_idx)
         x = self.dropout(self.embedding(ids))
         for i, forward_lstm in enumerate(self.forward_layers):
             if i:
