@@ -252,12 +252,16 @@ class ValidationScore(Callback):
 class DivergenceGuard(Callback):
     """Stops training with :class:`TrainingDivergedError` on a NaN or infinite loss."""
 
-    def on_batch_end(self, net, training=False, loss=None, **kwargs):
-        if training and loss is not None and not math.isfinite(loss.item()):
-            epoch = len(net.history)
-            batch = len(net.history[-1, "batches"])
+    def on_batch_end(self, net, training=False, **kwargs):
+        if not training:
+            return
+        # The value skorch has just recorded: no second device-to-host copy of the loss.
+        batches = net.history[-1]["batches"]
+        value = batches[-1].get("train_loss", 0.0)
+        if not math.isfinite(value):
+            epoch, batch = len(net.history), len(batches)
             raise TrainingDivergedError(
-                f"The training loss became {loss.item()} at epoch {epoch}, batch {batch}: "
+                f"The training loss became {value} at epoch {epoch}, batch {batch}: "
                 f"training diverged. Try a lower learning_rate (now {net.lr:g}), scaling "
                 "the input features (e.g. StandardScaler) or a larger batch_size."
             )
