@@ -559,6 +559,24 @@ def test_clone_is_unfitted_and_equal_in_parameters(fitted):
     assert not hasattr(copy, "vocabulary_") and not hasattr(copy, "net_")
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_trains_and_predicts_on_cuda_in_input_order(data, tmp_path):
+    (X, y), (X_test, _) = data
+    clf = LSTMTextClassifier(**dict(FAST, device="cuda", word_dropout=0.1)).fit(X, y)
+    assert next(clf.module_.parameters()).device.type == "cuda"
+    # Prediction sorts texts by length on the way in: rows must come back in input order.
+    texts = list(X_test[:40])
+    proba = clf.predict_proba(texts)
+    alone = np.vstack([clf.predict_proba([t]) for t in texts])
+    np.testing.assert_allclose(proba, alone, rtol=1e-4, atol=1e-5)
+    assert proba.dtype == np.float64
+    # A model trained on the GPU loads on the CPU and predicts the same.
+    skdeep.save(clf, tmp_path / "gpu.skdeep")
+    on_cpu = skdeep.load(tmp_path / "gpu.skdeep", device="cpu")
+    np.testing.assert_allclose(on_cpu.predict_proba(texts), proba, rtol=1e-4, atol=1e-5)
+
+
 # --- real data (slow) ------------------------------------------------------------------
 
 
