@@ -153,7 +153,12 @@ def save(estimator, path):
     """
     name = type(estimator).__name__
     if _registry().get(_qualified_name(type(estimator))) is not type(estimator):
-        raise TypeError(f"skdeep.save takes a skdeep estimator, got {name}.")
+        hint = ""
+        if hasattr(estimator, "best_estimator_"):
+            hint = " Save the refitted model, search.best_estimator_ (or its skdeep step)."
+        elif hasattr(estimator, "steps"):
+            hint = " Save the skdeep step of the pipeline, e.g. pipe[-1], or pickle the pipeline."
+        raise TypeError(f"skdeep.save takes a skdeep estimator, got {name}.{hint}")
     params = estimator.get_params(deep=False)
     for key, default in (("callbacks", None), ("random_state", None)):
         value = params.get(key)

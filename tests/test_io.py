@@ -179,3 +179,12 @@ def test_save_refuses_unfitted_and_foreign_estimators(tmp_path):
         skdeep.save(DeepMLPClassifier(), tmp_path / "x.skdeep")
     with pytest.raises(TypeError, match="takes a skdeep estimator, got LogisticRegression"):
         skdeep.save(LogisticRegression(), tmp_path / "x.skdeep")
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    with pytest.raises(TypeError, match=r"got Pipeline\. Save the skdeep step .* pipe\[-1\]"):
+        skdeep.save(make_pipeline(DeepMLPClassifier()), tmp_path / "x.skdeep")
+    search = GridSearchCV(DeepMLPClassifier(), {"alpha": [1e-4]})
+    search.best_estimator_ = DeepMLPClassifier()  # as after fit; save looks no further
+    with pytest.raises(TypeError, match=r"search\.best_estimator_"):
+        skdeep.save(search, tmp_path / "x.skdeep")
