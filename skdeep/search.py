@@ -55,7 +55,9 @@ class OptunaSearchCV(BaseSearchCV):
         Stop starting new trials after this many seconds (the running one finishes).
     sampler : optuna.samplers.BaseSampler or None, default=None
         How candidates are drawn. None uses ``TPESampler(seed=...)`` seeded from
-        ``random_state``. A sampler given here is copied at ``fit``, never advanced.
+        ``random_state``; TPE draws its first 10 candidates at random (its
+        ``n_startup_trials``), so it only differs from a random search beyond 10 trials.
+        A sampler given here is copied at ``fit``, never advanced.
     scoring : str, callable, list, tuple, dict or None, default=None
         As in ``GridSearchCV``. With several metrics, ``refit`` names the one the sampler
         maximises.
