@@ -391,9 +391,9 @@ class DeepEstimator(BaseEstimator):
                     if isinstance(out, tuple)
                     else (out.cpu().double(),)
                 )
-        if len(outputs) == 1:  # the common case: one pass
-            return outputs[0]
-        return tuple(torch.cat(parts) for parts in zip(*outputs, strict=True))
+            if len(outputs) == 1:  # the common case: one pass
+                return outputs[0]
+            return tuple(torch.cat(parts) for parts in zip(*outputs, strict=True))
 
     @classmethod
     def _device_tensor(cls, chunk, device):
