@@ -33,7 +33,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check skdeep tests benchmarks docs
 
 docs: $(VENV)/.installed-docs
-	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+	$(BIN)/sphinx-build -E -W --keep-going -b html docs docs/_build/html
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_mlp.py

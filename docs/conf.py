@@ -1,7 +1,8 @@
 """Sphinx configuration for the skdeep documentation.
 
 Build with ``make docs`` or ``tox -e docs`` (both run
-``sphinx-build -W --keep-going -b html docs docs/_build/html``: warnings are errors).
+``sphinx-build -E -W --keep-going -b html docs docs/_build/html``: warnings are errors;
+-E rereads every page, since an incremental build can miss warnings).
 The API stubs in ``api/generated/`` are written by autosummary on every build (the folder
 is git-ignored). No extension here needs the network.
 """
