@@ -1,25 +1,31 @@
-"""The estimator side of the shared machinery: from flat sklearn parameters to a training run.
+"""The estimator side of the shared machinery: the template every family fills in.
 
-:class:`DeepEstimator` is what every skdeep estimator subclasses. It owns the parts that
-must behave the same in every family: parameter checks, device resolution, seeding that
-never touches the caller's global RNG, the validation split, stopping, progress display,
-fitted-state bookkeeping (``history_``, ``n_iter_``, ``module_``) and the hooks that
-``skdeep.save`` / ``skdeep.load`` use. The batches themselves are run by skorch (see
-``skdeep._training``).
+:class:`DeepEstimator` owns ``fit`` / ``partial_fit`` (as scikit-learn's
+``BaseMultilayerPerceptron._fit`` does): parameter validation through
+``_parameter_constraints``, device resolution, the first-call-or-continue rule, seeding
+that never touches the caller's global RNG, the validation split, stopping, the progress
+display, fitted-state bookkeeping (``history_``, ``n_iter_``, ``net_``), chunked inference
+and the hooks that ``skdeep.save`` / ``skdeep.load`` use. The batches are run by skorch
+(:mod:`skdeep._training`) over the containers and iterators of :mod:`skdeep._data`.
 
-A family implements:
+A family fills in these hooks (``docs/user_guide/new_family.rst`` walks through them):
 
+* ``_parameter_constraints``: ``{**DeepEstimator._parameter_constraints, ...}``;
+* ``_prepare_data(X, y, sample_weight, *, first_call, partial, classes)``: validate the
+  input, fit the data adapter on the first call, return ``(container, stratify)``;
 * ``_build_module()``: the ``nn.Module`` for the fitted data shapes;
-* ``_criterion()``: a loss module returning per-sample losses (``reduction="none"``);
-* ``_validation_score(y_true, y_pred)``: the score recorded as ``valid_score`` (optional);
-* ``_fitted_attributes``: names of fitted attributes that ``skdeep.save`` must keep;
-  a family with a data adapter also extends ``_get_fitted_state`` /
-  ``_set_fitted_state`` with the adapter's ``get_state()`` / ``from_state()``;
-* optionally ``_net_class``: a :class:`~skdeep._training.TrainingNet` subclass.
+* ``_criterion()``: the loss module;
+* optional: ``_check_params()`` (checks constraints cannot express), ``_net_params()``
+  (extra arguments for the net), ``_net_class`` (a :class:`~skdeep._training.TrainingNet`
+  subclass, e.g. its own ``train_step``), ``_iterator`` (a :mod:`skdeep._data` iterator),
+  ``_validation_score``, ``_module_params`` (parameters that shape the network),
+  ``_adapters`` (fitted adapters saved as JSON), ``_fitted_attributes``,
+  ``_stops_on_convergence`` (False for a family whose loss never settles, e.g. a GAN).
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import copy
 import math
@@ -27,34 +33,26 @@ import secrets
 import warnings
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import _num_samples, validate_data
+from sklearn.utils._param_validation import StrOptions
 from skorch.history import History
 
+from skdeep._data import BatchIterator, SplitData, to_device
+from skdeep._docs import PLACEHOLDER, render_shared_parameters
 from skdeep._training import (
     DivergenceGuard,
     ProgressDisplay,
-    SplitData,
     StopWhenStalled,
     TrainingNet,
     ValidationScore,
     _stderr,
     history_records,
 )
-from skdeep._validation import (
-    check_bool,
-    check_device,
-    check_finite,
-    check_int,
-    check_option,
-    check_real,
-)
+from skdeep._validation import Int, Real, check_device
 
 OPTIMIZERS = {
     "adam": (torch.optim.Adam, {}),
@@ -63,14 +61,16 @@ OPTIMIZERS = {
     "sgd": (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
 }
 
-
-def _call_module(module, X):
-    return module(X)
-
+# Where the documentation (docs/, built with `make docs`) is published.
+DOCS_URL = "https://skdeep.readthedocs.io/en/latest/"
 
 # Rows per forward pass at predict time: large enough that per-call overhead vanishes,
 # small enough to bound activation memory (and sparse densification) on big inputs.
 PREDICT_ROWS = 8192
+
+
+# Fitted-adapter keys of files written before adapters were saved by the base.
+_LEGACY_ADAPTER_KEYS = {"_vocabulary": "vocabulary_", "_encoder_state": "encoder_"}
 
 
 def _make_seed(random_state):
@@ -83,12 +83,6 @@ def _make_seed(random_state):
         return secrets.randbits(31)
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(np.iinfo(np.int32).max))
-    if isinstance(random_state, bool) or not isinstance(random_state, int | np.integer):
-        raise ValueError(
-            f"random_state={random_state!r} must be None, an int or a "
-            "numpy.random.RandomState instance."
-        )
-    check_random_state(int(random_state))  # range check with sklearn's message
     return int(random_state)
 
 
@@ -108,12 +102,42 @@ def isolated_torch_rng(seed, device):
         yield
 
 
-class DeepEstimator(BaseEstimator):
-    """Base class of skdeep estimators (not for direct use).
+def _plain(value):
+    """numpy scalars as Python values, so messages read ``348``, not ``np.int64(348)``."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple | list):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+class DeepEstimator(BaseEstimator, abc.ABC):
+    """Base class of skdeep estimators (not for direct use): the template of a family.
 
     Subclasses declare every hyperparameter in their own ``__init__`` (sklearn reads the
-    signature) and call the helpers below from ``fit`` / ``partial_fit`` / ``predict``.
+    signature) and fill in the hooks listed in this module's docstring.
     """
+
+    # The training parameters every family shares, declared once; a family merges its own:
+    # ``_parameter_constraints = {**DeepEstimator._parameter_constraints, "dropout": [...]}``.
+    # A family without one of them (a GAN has no single learning_rate) simply does not
+    # take it in ``__init__``: constraints of absent parameters are never looked at.
+    _parameter_constraints: dict = {
+        "learning_rate": [Real(0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "alpha": [Real(0, None, closed="left")],
+        "batch_size": [Int(1, None, closed="left")],
+        "max_epochs": [Int(1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Real(0, 1, closed="neither")],
+        "n_iter_no_change": [Int(1, None, closed="left")],
+        "tol": [Real(0, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "callbacks": [list, tuple, None],
+    }
 
     _fitted_attributes: tuple[str, ...] = (
         "n_features_in_",
@@ -121,6 +145,23 @@ class DeepEstimator(BaseEstimator):
         "n_iter_",
         "history_",
     )
+    # Fitted data adapters, by attribute name: saved through their JSON ``get_state()``
+    # and restored with ``cls.from_state()`` before the module is rebuilt.
+    _adapters: dict[str, type] = {}
+    # Parameters that shape the network (or its fitted adapter): a continuation (warm
+    # start, partial_fit) that changed one is refused. The optimiser's kind and its weight
+    # decay are fixed once it exists; learning_rate and batch_size may change.
+    _module_params: tuple[str, ...] = ()
+    _fixed_on_continuation = ("optimizer", "alpha")
+    # The skorch net class and the batch iterator; a family swaps in its own.
+    _net_class = TrainingNet
+    _iterator = BatchIterator
+    # Stop once the monitored loss stops improving (tol / n_iter_no_change), and warn when
+    # it has not by max_epochs. A family whose losses never settle (a GAN) turns it off.
+    _stops_on_convergence = True
+    # Shared-parameter docs that read differently in a family: {name: (type, text)}.
+    _parameter_docs: dict[str, tuple[str, str]] = {}
+
     # Every public subclass, by "module.QualName": the only classes skdeep.load will
     # instantiate (a name in a model file is looked up here, never imported).
     registry: dict[str, type] = {}
@@ -129,115 +170,129 @@ class DeepEstimator(BaseEstimator):
         super().__init_subclass__(**kwargs)
         if not cls.__name__.startswith("_"):
             DeepEstimator.registry[f"{cls.__module__}.{cls.__qualname__}"] = cls
+        if cls.__doc__ and PLACEHOLDER in cls.__doc__:
+            shared = render_shared_parameters(cls, cls._parameter_docs)
+            cls.__doc__ = cls.__doc__.replace(PLACEHOLDER, shared)
 
-    # The skorch net class; a family swaps in a subclass for its own loss or batching
-    # (e.g. a VAE's ELBO in ``get_loss``, length-bucketed text batches in
-    # ``get_iterator``).
-    _net_class = TrainingNet
+    # scikit-learn's HTML repr links each estimator to its API page (docs/api.rst's
+    # autosummary pages, named after the public module path, e.g. skdeep.DeepMLPClassifier).
+    _doc_link_module = "skdeep"
+    _doc_link_template = DOCS_URL + "api/generated/skdeep.{estimator_name}.html"
 
-    # --- parameters -----------------------------------------------------------------
+    # --- the hooks a family fills in --------------------------------------------------
 
-    def _check_training_params(self):
-        """Validate the parameters every family shares; returns the resolved device."""
-        check_real("learning_rate", self.learning_rate, min_val=0.0, include_boundaries="neither")
-        check_int("batch_size", self.batch_size, min_val=1)
-        check_int("max_epochs", self.max_epochs, min_val=1)
-        check_real("alpha", self.alpha, min_val=0.0)
-        check_option("optimizer", self.optimizer, tuple(OPTIMIZERS))
-        check_bool("early_stopping", self.early_stopping)
-        check_real(
-            "validation_fraction",
-            self.validation_fraction,
-            min_val=0.0,
-            max_val=1.0,
-            include_boundaries="neither",
+    @abc.abstractmethod
+    def _prepare_data(self, X, y, sample_weight, *, first_call, partial, classes):
+        """Validate the input and return ``(container, stratify)``.
+
+        On ``first_call`` fit the data adapter and set the data-derived fitted attributes
+        (``n_features_in_``, ``classes_``, ...). Set fitted attributes only once the input
+        is known to be valid: a failed call must leave a fitted model intact. ``stratify``
+        holds labels for the validation split, or None.
+        """
+
+    @abc.abstractmethod
+    def _build_module(self):
+        """The ``torch.nn.Module`` for the fitted data (called on the first fit)."""
+
+    @abc.abstractmethod
+    def _criterion(self):
+        """The loss module (per-sample losses, ``reduction="none"``, for ``TrainingNet``)."""
+
+    def _check_params(self):
+        """Checks ``_parameter_constraints`` cannot express (raise ``parameter_error``)."""
+
+    def _net_params(self):
+        """Arguments of the skorch net built from the parameters; a family extends them."""
+        optimizer, optimizer_kwargs = OPTIMIZERS[self.optimizer]
+        return {
+            "criterion": self._criterion(),
+            "optimizer": optimizer,
+            "lr": self.learning_rate,
+            "weight_decay": self.alpha,
+            **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
+        }
+
+    def _continued_params(self):
+        """Net parameters a continuation takes from the current parameters."""
+        return {"lr": self.learning_rate}
+
+    def _validation_score(self, y_true, y_pred):  # pragma: no cover - optional hook
+        return None
+
+    # --- fit --------------------------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Train the model on ``X``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training data, as the family documents it.
+        y : None
+            Ignored; present for pipelines.
+
+        Returns
+        -------
+        self : estimator
+            The fitted estimator.
+        """
+        return self._fit(X, y, partial=False)
+
+    def partial_fit(self, X, y=None):
+        """Train for one epoch on ``X``, building the model on the first call.
+
+        Parameters
+        ----------
+        X : array-like
+            Training data, as the family documents it.
+        y : None
+            Ignored; present for pipelines.
+
+        Returns
+        -------
+        self : estimator
+            The estimator, trained for one more epoch.
+        """
+        return self._fit(X, y, partial=True)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def _fit(self, X, y=None, *, sample_weight=None, partial, classes=None):
+        """The one fit skeleton: ``fit`` and ``partial_fit`` of every family end here."""
+        self._check_params()
+        device = check_device(self.device)
+        first_call = self._is_first_call(partial)
+        data, stratify = self._prepare_data(
+            X, y, sample_weight, first_call=first_call, partial=partial, classes=classes
         )
-        check_int("n_iter_no_change", self.n_iter_no_change, min_val=1)
-        check_real("tol", self.tol, min_val=0.0)
-        check_int("verbose", self.verbose, min_val=0)
-        check_bool("warm_start", self.warm_start)
-        if self.callbacks is not None and not isinstance(self.callbacks, list | tuple):
-            raise TypeError(
-                f"callbacks={self.callbacks!r} must be None or a list of skorch callbacks."
+        self._run_training(
+            data, device=device, first_call=first_call, partial=partial, stratify=stratify
+        )
+        return self
+
+    def _is_first_call(self, partial):
+        """One rule for every family: build anew unless fitted and continuing.
+
+        ``partial_fit`` continues a fitted model; ``fit`` does when ``warm_start=True``. A
+        continuation whose network-shaping parameters changed since the build is refused,
+        as training the old network under the new parameters would mislead.
+        """
+        if not self._is_fitted() or (not partial and not getattr(self, "warm_start", False)):
+            return True
+        changed = {
+            name: (self._built_with[name], getattr(self, name))
+            for name in self._built_with
+            if _plain(getattr(self, name)) != self._built_with[name]
+        }
+        if changed:
+            what = "; ".join(f"{k} was {old!r}, is {new!r}" for k, (old, new) in changed.items())
+            call = "partial_fit" if partial else "fit with warm_start=True"
+            raise ValueError(
+                f"{type(self).__name__}.{call} continues the fitted network, but parameters "
+                f"that shape it changed since it was built ({what}). Set them back, or set "
+                "warm_start=False (or clone the estimator) to train a new network."
             )
-        return check_device(self.device)
-
-    # --- input ----------------------------------------------------------------------
-
-    def _validate_tabular(
-        self, X, *, reset, y="no_validation", multi_output=False, dtype=(np.float32, np.float64)
-    ):
-        """sklearn's ``validate_data`` plus clearer messages for tabular inputs.
-
-        Returns float ``X`` (ndarray or CSR; float32 and float64 are kept as they are,
-        other dtypes become float32) and, when given, ``y`` as validated.
-        """
-        name = type(self).__name__
-        if not reset and no_y_given(y) and self._is_plain_float_matrix(X):
-            # Fast path for the commonest predict input, where check_array has nothing to
-            # convert and nothing to report: it alone costs ~50 us, a third of a 1-row
-            # predict.
-            check_finite(X, estimator_name=name)
-            return X
-        if isinstance(X, pd.DataFrame):
-            non_numeric = [
-                str(c)
-                for c, dt in X.dtypes.items()
-                if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))
-            ]
-            if non_numeric:
-                raise ValueError(
-                    f"{name} takes numeric features, but column(s) "
-                    f"{', '.join(map(repr, non_numeric[:5]))} are not numeric. Encode them "
-                    "first, e.g. with OneHotEncoder in a ColumnTransformer."
-                )
-        no_y = no_y_given(y)
-        if not no_y and y is not None:
-            try:
-                n_X, n_y = _num_samples(X), _num_samples(y)
-            except TypeError:
-                n_X = n_y = None  # let validate_data explain what is wrong
-            if n_X != n_y:
-                raise ValueError(
-                    f"X and y have different lengths: X has {n_X} rows, y has {n_y} "
-                    "values; they must describe the same samples."
-                )
-        common = dict(accept_sparse="csr", dtype=dtype, ensure_all_finite=False, reset=reset)
-        if no_y:
-            X = validate_data(self, X, **common)
-        else:
-            X, y = validate_data(self, X, y, multi_output=multi_output, y_numeric=False, **common)
-        check_finite(
-            X, estimator_name=name, feature_names=getattr(self, "feature_names_in_", None)
-        )
-        return X if no_y else (X, y)
-
-    def _is_plain_float_matrix(self, X):
-        """A non-empty 2-D float ndarray of the fitted width, with no names to check."""
-        return (
-            type(X) is np.ndarray
-            and X.dtype in (np.float32, np.float64)
-            and X.ndim == 2
-            and X.shape[0] > 0
-            and X.shape[1] == getattr(self, "n_features_in_", None)
-            and not hasattr(self, "feature_names_in_")
-        )
-
-    @staticmethod
-    def _as_tensor(X):
-        """A tensor sharing memory with a dense float array; CSR is kept as is.
-
-        float64 input is not copied to float32 up front: batches are cast one at a time
-        (see ``ArrayData.batch``), which costs microseconds and saves a copy of the data.
-        """
-        if sp.issparse(X):
-            return X.tocsr()
-        X = np.ascontiguousarray(X)
-        if not X.flags.writeable:  # torch warns on read-only arrays (memmaps)
-            X = X.copy()
-        return torch.from_numpy(X)
-
-    # --- training -------------------------------------------------------------------
+        return False
 
     def _is_fitted(self):
         return hasattr(self, "net_")
@@ -252,50 +307,43 @@ class DeepEstimator(BaseEstimator):
             raise AttributeError(f"{type(self).__name__} has no module_ before fit.")
         return self.net_.module_
 
-    def _validation_score(self, y_true, y_pred):  # pragma: no cover - overridden
-        return None
-
-    def _make_net(self, module, device, seed):
-        """A fresh, initialised :class:`TrainingNet` with the estimator's callbacks."""
-        optimizer, optimizer_kwargs = OPTIMIZERS[self.optimizer]
-        monitor = "valid_loss" if self.early_stopping else "train_loss"
-        sink = _stderr if self.verbose >= 2 else None
-        # Order matters at epoch end: score, user callbacks, display, then stopping
-        # (which ends the epoch loop by raising).
+    def _make_net(self, module, device):
+        """A fresh, initialised net with the estimator's callbacks."""
         callbacks = [
             ("divergence_guard", DivergenceGuard()),
             ("progress", ProgressDisplay(self.verbose, self.max_epochs, name=type(self).__name__)),
-            (
-                "stopping",
-                StopWhenStalled(
-                    monitor,
-                    self.n_iter_no_change,
-                    self.tol,
-                    restore_best=self.early_stopping,
-                    sink=sink,
-                ),
-            ),
         ]
         if type(self)._validation_score is not DeepEstimator._validation_score:
             callbacks.insert(0, ("valid_score", ValidationScore(self._validation_score)))
         # Callbacks are copied like sklearn clones sub-estimators: fit must not mutate
         # parameters. The fitted copies are reachable as ``net_.callbacks_``.
         user = copy.deepcopy(list(self.callbacks or []))
+        # Order matters at epoch end: score, guard, user callbacks, display, then stopping
+        # (which ends the epoch loop by raising).
+        callbacks = callbacks[:-1] + user + callbacks[-1:]
+        if self._stops_on_convergence:
+            monitor = "valid_loss" if self.early_stopping else "train_loss"
+            stopper = StopWhenStalled(
+                monitor,
+                self.n_iter_no_change,
+                self.tol,
+                restore_best=self.early_stopping,
+                sink=_stderr if self.verbose >= 2 else None,
+            )
+            callbacks.append(("stopping", stopper))
         net = self._net_class(
             module,
-            criterion=self._criterion(),
-            optimizer=optimizer,
-            lr=self.learning_rate,
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
             train_split=None,
-            callbacks=callbacks[:-2] + user + callbacks[-2:],
+            iterator_train=self._iterator,
+            iterator_train__shuffle=True,
+            iterator_valid=self._iterator,
+            iterator_valid__shuffle=False,
+            callbacks=callbacks,
             device=str(device),
-            weight_decay=self.alpha,
-            l1=getattr(self, "l1", 0.0),
-            seed=seed,
             verbose=0,
-            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+            **self._net_params(),
         )
         return net.initialize()
 
@@ -332,27 +380,37 @@ class DeepEstimator(BaseEstimator):
         seed = self._seed + (0 if first_call else len(self.net_.history))
         with isolated_torch_rng(seed, device):
             if first_call:
-                self.net_ = self._make_net(self._build_module(), device, self._seed)
-            stopper = self.net_.callbacks_[_callback_index(self.net_, "stopping")][1]
-            stopper.active = not partial
-            if partial or not self.early_stopping:
-                split = SplitData(data)
+                self.net_ = self._make_net(self._build_module(), device)
+                fixed = (*self._module_params, *self._fixed_on_continuation)
+                params = self.get_params(deep=False)
+                self._built_with = {name: _plain(params[name]) for name in fixed if name in params}
             else:
+                current = {"batch_size": self.batch_size, **self._continued_params()}
+                changed = {k: v for k, v in current.items() if getattr(self.net_, k) != v}
+                if changed:  # e.g. a lower learning rate for the next epochs
+                    self.net_.set_params(**changed)
+            stopper = dict(self.net_.callbacks_).get("stopping")
+            if stopper is not None:
+                stopper.active = not partial
+            if not partial and self._stops_on_convergence and self.early_stopping:
                 split = SplitData(*self._validation_split(data, stratify))
-            epochs = 1 if partial else self.max_epochs
-            self.net_.partial_fit(split, epochs=epochs)
+            else:
+                split = SplitData(data)
+            self.net_.partial_fit(split, epochs=1 if partial else self.max_epochs)
         self.history_ = history_records(self.net_.history)
         self.n_iter_ = len(self.history_)
-        if not partial and not stopper.converged_:
+        if stopper is not None and not partial and not stopper.converged_:
+            advice = "raise max_epochs or tol" + (
+                "" if self.early_stopping else ", or set early_stopping=True"
+            )
             warnings.warn(
                 f"{type(self).__name__}: max_epochs={self.max_epochs} reached and the "
-                "optimisation hasn't converged yet (see history_); raise max_epochs or "
-                "tol, or set early_stopping=True.",
+                f"optimisation hasn't converged yet (see history_); {advice}.",
                 ConvergenceWarning,
-                stacklevel=4,  # the user's fit call
+                stacklevel=5,  # the user's fit call
             )
 
-    # --- prediction -----------------------------------------------------------------
+    # --- prediction -------------------------------------------------------------------
 
     def _check_fitted(self):
         if not self._is_fitted():
@@ -361,6 +419,13 @@ class DeepEstimator(BaseEstimator):
                 "appropriate arguments before using this estimator."
             )
 
+    def _eval_module(self):
+        """The trained module in eval mode, and its device."""
+        module = self.net_.module_
+        if module.training:  # skorch switches the whole tree at once, so the root tells
+            module.eval()
+        return module, self.net_.device
+
     def _infer(self, fn, *arrays):
         """``fn(module, *chunks)`` over row chunks of ``arrays``, in eval mode, no autograd.
 
@@ -368,93 +433,124 @@ class DeepEstimator(BaseEstimator):
         the model's device: floating ones as float32 (the modules' dtype), others (category
         codes) as they are, sparse chunks densified. ``fn`` returns a tensor or a tuple of
         them; the result is a tuple of float64 CPU tensors over all rows, float64 because
-        scikit-learn returns it (probabilities then sum to 1 at float64 precision).
+        scikit-learn returns it (probabilities then sum to 1 at float64 precision). Memory
+        beyond the result is bounded by one chunk of ``PREDICT_ROWS`` rows.
         """
-        module, device = self.net_.module_, self.net_.device
-        if module.training:  # skorch switches the whole tree at once, so the root tells
-            module.eval()
+        module, device = self._eval_module()
         rows = PREDICT_ROWS
         for array in arrays:
             if sp.issparse(array):  # bound each densified chunk to ~64 MiB of float32
                 rows = max(1, min(rows, 2**24 // max(1, array.shape[1])))
         n = arrays[0].shape[0]
-        outputs = []
         with torch.inference_mode():
-            for start in range(0, max(n, 1), rows):
-                chunks = [
-                    self._device_tensor(a if n <= rows else a[start : start + rows], device)
-                    for a in arrays
-                ]
-                out = fn(module, *chunks)
-                outputs.append(
-                    tuple(t.cpu().double() for t in out)
-                    if isinstance(out, tuple)
-                    else (out.cpu().double(),)
-                )
-            if len(outputs) == 1:  # the common case: one pass
-                return outputs[0]
-            return tuple(torch.cat(parts) for parts in zip(*outputs, strict=True))
+            if n <= rows:  # the common case, and the 1-row fast path: one pass, no copies
+                return _as_outputs(fn(module, *(to_device(a, device) for a in arrays)))
+            results = None
+            for start in range(0, n, rows):
+                chunks = (to_device(a[start : start + rows], device) for a in arrays)
+                out = _as_outputs(fn(module, *chunks))
+                if results is None:  # allocate the result once, not a list of chunks
+                    results = tuple(torch.empty((n, *t.shape[1:]), dtype=t.dtype) for t in out)
+                for result, part in zip(results, out, strict=True):
+                    result[start : start + len(part)] = part
+            return results
 
-    @classmethod
-    def _device_tensor(cls, chunk, device):
-        """A chunk of rows as a tensor on ``device``: floats as float32, others unchanged."""
-        chunk = torch.from_numpy(chunk.toarray()) if sp.issparse(chunk) else cls._as_tensor(chunk)
-        return chunk.to(device, torch.float32 if chunk.is_floating_point() else None)
+    def _infer_batches(self, fn, batches, n_rows):
+        """``fn(module, inputs)`` over ``(index, inputs)`` batches covering ``n_rows`` rows.
 
-    def _forward(self, X):
-        """Module outputs for validated ``X`` (ndarray or CSR) as a float64 CPU tensor."""
-        return self._infer(_call_module, X)[0]
+        For containers whose batches are not row slices (texts grouped by length): outputs
+        are written back to the rows in ``index``, in the caller's order.
+        """
+        module, device = self._eval_module()
+        results = None
+        with torch.inference_mode():
+            for index, inputs in batches:
+                out = _as_outputs(fn(module, to_device(inputs, device)))
+                if results is None:
+                    results = tuple(
+                        torch.empty((n_rows, *t.shape[1:]), dtype=t.dtype) for t in out
+                    )
+                for result, part in zip(results, out, strict=True):
+                    result[index] = part
+        return results
 
-    # --- persistence (used by skdeep.io) ---------------------------------------------
+    # --- persistence (used by skdeep.io) ----------------------------------------------
 
     def _get_fitted_state(self):
-        """Fitted attributes (plain values) and tensors, for ``skdeep.save``."""
+        """Fitted attributes (plain values) and tensors, for ``skdeep.save``.
+
+        Every module, criterion and optimiser the net registered is saved (a GAN's
+        generator and discriminator with their two optimisers), under its skorch name.
+        """
         self._check_fitted()
         attributes = {
             name: getattr(self, name) for name in self._fitted_attributes if hasattr(self, name)
         }
         attributes["_seed"] = self._seed
-        tensors = {f"module.{k}": v for k, v in self.net_.module_.state_dict().items()}
+        attributes["_built_with"] = self._built_with
+        for name in self._adapters:
+            attributes[f"_adapter:{name}"] = getattr(self, name).get_state()
+        tensors = {}
+        for name in self.net_._modules + self.net_._criteria:
+            module = getattr(self.net_, name + "_")
+            if isinstance(module, torch.nn.Module):
+                tensors.update({f"{name}.{k}": v for k, v in module.state_dict().items()})
         # The optimiser state (e.g. Adam's moments) too, so that training resumes exactly.
-        optimizer = self.net_.optimizer_.state_dict()
-        attributes["_optimizer_param_groups"] = optimizer["param_groups"]
-        for index, per_param in optimizer["state"].items():
-            for key, value in per_param.items():
-                tensors[f"optimizer.{index}.{key}"] = torch.as_tensor(value)
+        param_groups = {}
+        for name in self.net_._optimizers:
+            state = getattr(self.net_, name + "_").state_dict()
+            param_groups[name] = state["param_groups"]
+            for index, per_param in state["state"].items():
+                for key, value in per_param.items():
+                    tensors[f"{name}.{index}.{key}"] = torch.as_tensor(value)
+        attributes["_optimizer_param_groups"] = param_groups
         return attributes, tensors
 
     def _set_fitted_state(self, attributes, tensors):
         """Inverse of :meth:`_get_fitted_state` (``device`` must already be usable)."""
         attributes = dict(attributes)
-        param_groups = attributes.pop("_optimizer_param_groups", None)
+        param_groups = attributes.pop("_optimizer_param_groups", None) or {}
+        if isinstance(param_groups, list):  # files of skdeep 0.1.0.dev0: one optimiser
+            param_groups = {"optimizer": param_groups}
+        for old, new in _LEGACY_ADAPTER_KEYS.items():
+            if old in attributes:
+                attributes[f"_adapter:{new}"] = attributes.pop(old)
+        for name, cls in self._adapters.items():
+            setattr(self, name, cls.from_state(attributes.pop(f"_adapter:{name}")))
         for name, value in attributes.items():
             setattr(self, name, value)
-        device = self._check_training_params()
+        if not hasattr(self, "_built_with"):
+            self._built_with = {}
+        self._validate_params()
+        device = check_device(self.device)
         with isolated_torch_rng(self._seed, device):
-            self.net_ = self._make_net(self._build_module(), device, self._seed)
-        weights, optimizer_state = {}, {}
+            self.net_ = self._make_net(self._build_module(), device)
+        modules = self.net_._modules + self.net_._criteria
+        weights = {name: {} for name in modules}
+        optimizer_state = {name: {} for name in self.net_._optimizers}
         for key, value in tensors.items():
-            kind, rest = key.split(".", 1)
-            if kind == "module":
-                weights[rest] = value
-            elif kind == "optimizer":
+            owner, rest = key.split(".", 1)
+            if owner in weights:
+                weights[owner][rest] = value
+            elif owner in optimizer_state:
                 index, name = rest.split(".", 1)
-                optimizer_state.setdefault(int(index), {})[name] = value
-        self.net_.module_.load_state_dict(weights)
-        if param_groups is not None:
-            self.net_.optimizer_.load_state_dict(
-                {"state": optimizer_state, "param_groups": param_groups}
+                optimizer_state[owner].setdefault(int(index), {})[name] = value
+        for name in modules:
+            module = getattr(self.net_, name + "_")
+            if isinstance(module, torch.nn.Module) and (
+                weights[name] or name in self.net_._modules
+            ):
+                module.load_state_dict(weights[name])
+        for name, groups in param_groups.items():
+            getattr(self.net_, name + "_").load_state_dict(
+                {"state": optimizer_state[name], "param_groups": groups}
             )
         self.net_.history = History([dict(row, batches=[]) for row in self.history_])
         return self
 
 
-def no_y_given(y):
-    return isinstance(y, str) and y == "no_validation"
-
-
-def _callback_index(net, name):
-    for i, (cb_name, _) in enumerate(net.callbacks_):
-        if cb_name == name:
-            return i
-    raise KeyError(name)  # pragma: no cover - internal invariant
+def _as_outputs(out):
+    """A module's output as a tuple of float64 CPU tensors."""
+    if isinstance(out, tuple):
+        return tuple(t.cpu().double() for t in out)
+    return (out.cpu().double(),)

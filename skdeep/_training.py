@@ -5,10 +5,8 @@ Estimators never loop over batches themselves: they hand a :class:`SplitData` to
 :meth:`TrainingNet.partial_fit` and skorch runs the epochs, the callbacks and the history.
 What this module changes in skorch, and why:
 
-* :class:`ArrayData` / :class:`BatchIterator` replace skorch's ``Dataset`` + ``DataLoader``.
-  The default path builds every batch from per-sample ``__getitem__`` calls and a collate
-  step, which costs more than the forward/backward of a small tabular model. Here a batch
-  is one fancy-index into preloaded tensors (sparse rows are densified one batch at a time).
+* Data: the containers and iterators of :mod:`skdeep._data` instead of skorch's ``Dataset``
+  + ``DataLoader``, chosen through skorch's own ``iterator_train`` / ``iterator_valid``.
 * ``get_loss`` takes per-sample weights (``sample_weight`` x ``class_weight``) and adds the
   L1 penalty; ``get_params_for_optimizer`` applies L2 (``alpha``) to weight matrices only.
 * Callbacks: validation score, divergence guard, sklearn-style stopping with best-weight
@@ -20,135 +18,38 @@ from __future__ import annotations
 import copy
 import math
 import sys
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring
 from skorch.utils import to_tensor
 
-__all__ = [
-    "ArrayData",
-    "BatchIterator",
-    "SplitData",
-    "TrainingDivergedError",
-    "TrainingNet",
-]
+from skdeep._data import ArrayData, SplitData
+
+__all__ = ["TrainingDivergedError", "TrainingNet"]
 
 
 class TrainingDivergedError(FloatingPointError):
     """Raised when the training loss becomes NaN or infinite."""
 
 
-class ArrayData:
-    """Training data held in memory: inputs, targets and per-sample weights.
-
-    ``X`` is a float tensor, a scipy CSR matrix (densified batch by batch) or a dict of
-    tensors (passed to the module as keyword arguments). ``y`` and ``weight`` are tensors
-    or None. The ``X`` / ``y`` attribute names match skorch's ``Dataset`` so skorch's
-    helpers (e.g. ``EpochScoring`` with caching) can read them.
-    """
-
-    def __init__(self, X, y=None, weight=None):
-        self.X = X
-        self.y = y
-        self.weight = weight
-
-    def __len__(self):
-        if isinstance(self.X, dict):
-            return len(next(iter(self.X.values())))
-        return self.X.shape[0]
-
-    def subset(self, index):
-        """Rows ``index`` (a numpy integer array) as a new ``ArrayData``."""
-        return ArrayData(_take(self.X, index), _take(self.y, index), _take(self.weight, index))
-
-    def batch(self, index):
-        """The model-ready ``(X, y)`` pair skorch expects, for rows ``index``.
-
-        ``y`` becomes ``(y, weight)`` when weights are present, see ``get_loss``.
-        """
-        X = _take(self.X, index)
-        if sp.issparse(X):
-            X = torch.from_numpy(X.toarray())
-        if isinstance(X, torch.Tensor) and X.dtype == torch.float64:
-            X = X.float()  # float64 data stays uncopied; each batch is cast on the fly
-        y = _take(self.y, index)
-        if self.weight is not None:
-            y = (y, _take(self.weight, index))
-        return X, y
-
-
-def _take(data, index):
-    if data is None:
-        return None
-    if isinstance(data, dict):
-        return {key: _take(value, index) for key, value in data.items()}
-    if sp.issparse(data):
-        return data[index.numpy() if isinstance(index, torch.Tensor) else index]
-    if isinstance(data, torch.Tensor) and isinstance(index, torch.Tensor):
-        return torch.index_select(data, 0, index)  # ~2x faster than data[index] on CPU
-    return data[index]
-
-
-class SplitData(NamedTuple):
-    """Training and (optional) validation data for one ``partial_fit`` call."""
-
-    train: ArrayData
-    valid: ArrayData | None = None
-
-
-class BatchIterator:
-    """Mini-batches over an :class:`ArrayData`, reshuffled on every pass when ``shuffle``.
-
-    A trailing batch of a single row is merged into the previous one: a lone row adds a
-    noisy step and breaks batch normalisation, and nothing is dropped this way.
-    """
-
-    def __init__(self, data, batch_size, shuffle=False, seed=0):
-        self.data = data
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.generator = torch.Generator().manual_seed(seed) if shuffle else None
-
-    def _bounds(self):
-        n, size = len(self.data), self.batch_size
-        starts = list(range(0, n, size))
-        if len(starts) > 1 and n - starts[-1] == 1:
-            starts.pop()
-        return [
-            (start, starts[i + 1] if i + 1 < len(starts) else n) for i, start in enumerate(starts)
-        ]
-
-    def __len__(self):
-        return len(self._bounds())
-
-    def __iter__(self):
-        if self.shuffle:
-            order = torch.randperm(len(self.data), generator=self.generator)
-            for start, stop in self._bounds():
-                yield self.data.batch(order[start:stop])
-        else:
-            for start, stop in self._bounds():
-                yield self.data.batch(slice(start, stop))
-
-
 class TrainingNet(NeuralNet):
     """skorch ``NeuralNet`` used by every skdeep estimator.
 
-    Extra parameters beyond skorch's: ``weight_decay`` (L2 on weight matrices), ``l1``
-    (L1 on weight matrices) and ``seed`` (shuffling order). ``criterion`` must return
-    per-sample losses (``reduction="none"``) so that sample weights can be applied.
-    Call :meth:`partial_fit` with a :class:`SplitData`.
+    Extra parameters beyond skorch's: ``weight_decay`` (L2 on weight matrices) and ``l1``
+    (L1 on weight matrices). ``criterion`` must return per-sample losses
+    (``reduction="none"``) so that sample weights can be applied. Call
+    :meth:`partial_fit` with a :class:`~skdeep._data.SplitData`; batches come from the
+    ``iterator_train`` / ``iterator_valid`` classes the estimator passes (see
+    :mod:`skdeep._data`).
     """
 
-    def __init__(self, module, *args, weight_decay=0.0, l1=0.0, seed=0, **kwargs):
+    def __init__(self, module, *args, weight_decay=0.0, l1=0.0, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.weight_decay = weight_decay
         self.l1 = l1
-        self.seed = seed
 
     @property
     def _default_callbacks(self):
@@ -170,12 +71,6 @@ class TrainingNet(NeuralNet):
         if isinstance(X, SplitData):
             return X.train, X.valid
         return super().get_split_datasets(X, y, **fit_params)
-
-    def get_iterator(self, dataset, training=False):
-        # A fresh seed per call (epochs already run) keeps partial_fit calls reproducible
-        # without replaying the same order every call.
-        seed = self.seed + len(self.history)
-        return BatchIterator(dataset, self.batch_size, shuffle=training, seed=seed)
 
     def _set_training(self, training=True):
         # skorch calls this before every batch; ``Module.train`` walks the whole module

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.utils import check_scalar
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 __all__ = [
+    "Int",
+    "Real",
     "check_bool",
     "check_device",
     "check_finite",
@@ -17,6 +21,7 @@ __all__ = [
     "check_layer_sizes",
     "check_option",
     "check_real",
+    "parameter_error",
 ]
 
 
@@ -56,21 +61,56 @@ def check_real(name, value, *, min_val=None, max_val=None, include_boundaries="b
     return float(value)
 
 
-def check_layer_sizes(name, value):
+class Int(Interval):
+    """scikit-learn's integer ``Interval`` without bools (``True`` is not a layer count)."""
+
+    def __init__(self, left, right, *, closed):
+        super().__init__(numbers.Integral, left, right, closed=closed)
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
+
+
+class Real(Interval):
+    """scikit-learn's real ``Interval`` without bools and without infinity."""
+
+    def __init__(self, left, right, *, closed):
+        super().__init__(numbers.Real, left, right, closed=closed)
+
+    def is_satisfied_by(self, val):
+        return (
+            not isinstance(val, bool | np.bool_)
+            and super().is_satisfied_by(val)
+            and math.isfinite(val)
+        )
+
+    def __str__(self):
+        return super().__str__().replace("a float", "a finite float")
+
+
+def parameter_error(estimator, name, expected, value):
+    """An :class:`InvalidParameterError` worded as scikit-learn's own constraint errors."""
+    return InvalidParameterError(
+        f"The {name!r} parameter of {type(estimator).__name__} must be {expected}. "
+        f"Got {value!r} instead."
+    )
+
+
+def check_layer_sizes(estimator, name="hidden_layer_sizes"):
     """A tuple of positive ints; a bare int means one layer, ``()`` means none."""
+    value = getattr(estimator, name)
     sizes = (value,) if isinstance(value, numbers.Integral) else value
     try:
         sizes = tuple(sizes)
     except TypeError:
-        raise TypeError(
-            f"{name}={value!r} must be a tuple of layer widths, e.g. (128, 64)."
-        ) from None
-    for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-            raise ValueError(
-                f"{name}={value!r} must contain only positive ints (layer widths >= 1), "
-                f"got {size!r}."
-            )
+        sizes = (sizes,)
+    if isinstance(value, str) or not all(
+        isinstance(size, numbers.Integral) and not isinstance(size, bool) and size >= 1
+        for size in sizes
+    ):
+        raise parameter_error(
+            estimator, name, "a tuple of positive ints (layer widths >= 1)", value
+        )
     return tuple(int(size) for size in sizes)
 
 

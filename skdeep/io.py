@@ -22,21 +22,49 @@ from safetensors.torch import save_file
 
 from skdeep._version import __version__
 
-__all__ = ["ModelFileError", "load", "save"]
+__all__ = ["InconsistentVersionWarning", "ModelFileError", "load", "save"]
 
 FORMAT = "skdeep"
 FORMAT_VERSION = 1
 
 
 class ModelFileError(ValueError):
-    """The file is not a skdeep model file, or it was modified after it was saved."""
+    """The file is not a skdeep model file, or it was modified after it was saved, or it
+    holds what this skdeep version cannot rebuild."""
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A model file written by another skdeep version is being loaded.
+
+    As scikit-learn's warning of the same name: the model may load and behave, or not;
+    re-fit it with this version, or load it with the version that saved it.
+    """
+
+    def __init__(self, *, estimator_name, current_version, original_version):
+        self.estimator_name = estimator_name
+        self.current_version = current_version
+        self.original_version = original_version
+        super().__init__(
+            f"Loading {estimator_name} saved by skdeep {original_version} with skdeep "
+            f"{current_version}. This might lead to breaking code or invalid results; "
+            "re-fit the model with this version, or load it with the version that saved it."
+        )
+
+
+# Parameters renamed since they were first saved: {class name: {old: new}}.
+_RENAMED_PARAMS = {"LSTMTextClassifier": {"num_layers": "n_layers"}}
 
 
 def _registry():
     # Only subclasses of skdeep's DeepEstimator can be loaded: the class name in a file
-    # is looked up here, never imported. Importing skdeep registers every family.
-    import skdeep  # noqa: F401
+    # is looked up here, never imported. Importing the family modules registers them.
+    import importlib
+
+    from skdeep import FAMILY_MODULES
     from skdeep._base import DeepEstimator
+
+    for module in FAMILY_MODULES:
+        importlib.import_module(module)
 
     return DeepEstimator.registry
 
@@ -233,7 +261,28 @@ def load(path, *, device=None):
             f"{path!r} holds a {header['estimator']!r}, which this "
             f"skdeep {__version__} does not know."
         )
+    saved_version = header.get("skdeep_version")
+    if saved_version != __version__:
+        warnings.warn(
+            InconsistentVersionWarning(
+                estimator_name=cls.__name__,
+                current_version=__version__,
+                original_version=saved_version,
+            ),
+            stacklevel=2,
+        )
     params = _decode(header["params"])
+    for old, new in _RENAMED_PARAMS.get(cls.__name__, {}).items():
+        if old in params:
+            params[new] = params.pop(old)
+    known = cls().get_params(deep=False)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ModelFileError(
+            f"{path!r} holds a {cls.__name__} with parameter(s) {unknown} that skdeep "
+            f"{__version__} does not know (the file was written by skdeep {saved_version}); "
+            f"load it with skdeep {saved_version}."
+        )
     if device is not None:
         params["device"] = device
     elif not _device_usable(params.get("device", "auto")):

@@ -3,45 +3,58 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import _num_samples, validate_data
 from torch import nn
 
 from skdeep._base import DeepEstimator
 from skdeep._classification import ClassifierTraining, normalised_weights
-from skdeep._training import ArrayData
-from skdeep._validation import check_bool, check_layer_sizes, check_option, check_real
+from skdeep._data import ArrayData, as_tensor
+from skdeep._validation import Real, check_finite, check_layer_sizes
 from skdeep.nn import ACTIVATIONS, MLP
 
 __all__ = ["DeepMLPClassifier", "DeepMLPRegressor"]
 
 
 class _BaseMLP(DeepEstimator):
-    """What the MLP classifier and regressor share: parameters, module and fit flow."""
+    """What the MLP classifier and regressor share: parameters, tabular input, module."""
 
-    def _check_mlp_params(self):
-        check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
-        check_option("activation", self.activation, tuple(ACTIVATIONS))
-        check_real("dropout", self.dropout, min_val=0.0, max_val=1.0, include_boundaries="left")
-        check_bool("batch_norm", self.batch_norm)
-        check_real("l1", self.l1, min_val=0.0)
+    _parameter_constraints = {
+        **DeepEstimator._parameter_constraints,
+        "hidden_layer_sizes": ["array-like", numbers.Integral],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Real(0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "l1": [Real(0, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],  # the classifier's
+    }
+    _module_params = ("hidden_layer_sizes", "activation", "dropout", "batch_norm")
+    _multi_output = False  # the regressor takes a 2-D y of several targets
+
+    def _check_params(self):
+        check_layer_sizes(self)
 
     def _build_module(self):
         return MLP(
             self.n_features_in_,
             self._n_outputs(),
-            hidden_layer_sizes=check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes),
+            hidden_layer_sizes=check_layer_sizes(self),
             activation=self.activation,
             dropout=self.dropout,
             batch_norm=self.batch_norm,
         )
 
-    def _fit(self, X, y, sample_weight, *, partial, classes=None):
-        self._check_mlp_params()
-        device = self._check_training_params()
-        first_call = not self._is_fitted() or (not partial and not self.warm_start)
-        X, y = self._validate_tabular(X, reset=first_call, y=y, multi_output=self._multi_output)
+    def _net_params(self):
+        return {**super()._net_params(), "l1": self.l1}
+
+    def _prepare_data(self, X, y, sample_weight, *, first_call, partial, classes):
+        X, y = self._validate_tabular(X, reset=first_call, y=y)
         if self.batch_norm and X.shape[0] < 2:
             raise ValueError(
                 f"batch_norm=True needs at least 2 samples to train, got {X.shape[0]} "
@@ -50,10 +63,133 @@ class _BaseMLP(DeepEstimator):
         target, stratify, weight = self._encode_target(
             y, sample_weight, X, first_call, classes, partial
         )
-        data = ArrayData(self._as_tensor(X), target, weight)
-        self._run_training(
-            data, device=device, first_call=first_call, partial=partial, stratify=stratify
+        return ArrayData(as_tensor(X), target, weight), stratify
+
+    # --- tabular input ----------------------------------------------------------------
+
+    def _validate_tabular(self, X, *, reset, y="no_validation"):
+        """sklearn's ``validate_data`` plus clearer messages for tabular inputs.
+
+        Returns float ``X`` (ndarray or CSR; float32 and float64 are kept as they are,
+        other dtypes become float32) and, when given, ``y`` as validated.
+        """
+        name = type(self).__name__
+        no_y = isinstance(y, str) and y == "no_validation"
+        if not reset and no_y and self._is_plain_float_matrix(X):
+            # Fast path for the commonest predict input, where check_array has nothing to
+            # convert and nothing to report: it alone costs ~50 us, a third of a 1-row
+            # predict.
+            check_finite(X, estimator_name=name)
+            return X
+        if isinstance(X, pd.DataFrame):
+            non_numeric = [
+                str(c)
+                for c, dt in X.dtypes.items()
+                if not (pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt))
+            ]
+            if non_numeric:
+                raise ValueError(
+                    f"{name} takes numeric features, but column(s) "
+                    f"{', '.join(map(repr, non_numeric[:5]))} are not numeric. Encode them "
+                    "first, e.g. with OneHotEncoder in a ColumnTransformer."
+                )
+        if not no_y and y is not None:
+            try:
+                n_X, n_y = _num_samples(X), _num_samples(y)
+            except TypeError:
+                n_X = n_y = None  # let validate_data explain what is wrong
+            if n_X != n_y:
+                raise ValueError(
+                    f"X and y have different lengths: X has {n_X} rows, y has {n_y} "
+                    "values; they must describe the same samples."
+                )
+        common = dict(
+            accept_sparse="csr",
+            dtype=(np.float32, np.float64),
+            ensure_all_finite=False,
+            reset=reset,
         )
+        if no_y:
+            X = validate_data(self, X, **common)
+        else:
+            # A column vector y of a classifier is raveled with scikit-learn's warning; a
+            # wider one is a multilabel indicator matrix.
+            shape = np.shape(np.asarray(y)) if y is not None else ()
+            multi_output = self._multi_output or (len(shape) == 2 and shape[1] > 1)
+            X, y = validate_data(self, X, y, multi_output=multi_output, y_numeric=False, **common)
+        check_finite(
+            X, estimator_name=name, feature_names=getattr(self, "feature_names_in_", None)
+        )
+        return X if no_y else (X, y)
+
+    def _is_plain_float_matrix(self, X):
+        """A non-empty 2-D float ndarray of the fitted width, with no names to check."""
+        return (
+            type(X) is np.ndarray
+            and X.dtype in (np.float32, np.float64)
+            and X.ndim == 2
+            and X.shape[0] > 0
+            and X.shape[1] == getattr(self, "n_features_in_", None)
+            and not hasattr(self, "feature_names_in_")
+        )
+
+    def _forward(self, X):
+        """Module outputs for ``X`` (validated here) as a float64 CPU tensor."""
+        self._check_fitted()
+        return self._infer(_call_module, self._validate_tabular(X, reset=False))[0]
+
+    # --- scikit-learn MLP's fitted attributes, derived from history_ and the module ----
+
+    @property
+    def loss_curve_(self):
+        """Training loss of each epoch (scikit-learn's ``loss_curve_``)."""
+        return [row["train_loss"] for row in self._fitted("loss_curve_").history_]
+
+    @property
+    def best_loss_(self):
+        """Lowest training loss, or None with ``early_stopping`` (as scikit-learn)."""
+        if self._fitted("best_loss_").early_stopping:
+            return None
+        return min(self.loss_curve_)
+
+    @property
+    def validation_scores_(self):
+        """Validation score of each epoch with ``early_stopping`` (accuracy or R^2), else
+        None (as scikit-learn)."""
+        history = self._fitted("validation_scores_").history_
+        if not self.early_stopping:
+            return None
+        return [row["valid_score"] for row in history if "valid_score" in row]
+
+    @property
+    def best_validation_score_(self):
+        """Best validation score with ``early_stopping``, else None."""
+        scores = self.validation_scores_
+        return None if not scores else max(scores)
+
+    @property
+    def coefs_(self):
+        """Weight matrices of the linear layers, ``coefs_[i]`` of shape (fan_in, fan_out),
+        as numpy arrays (batch-norm scales, when used, are not folded in)."""
+        return [layer.weight.detach().cpu().double().numpy().T for layer in self._linear_layers()]
+
+    @property
+    def intercepts_(self):
+        """Bias vectors of the linear layers, ``intercepts_[i]`` of shape (fan_out,)."""
+        return [layer.bias.detach().cpu().double().numpy() for layer in self._linear_layers()]
+
+    @property
+    def n_layers_(self):
+        """Number of layers, input and output included (as scikit-learn counts)."""
+        return len(self._linear_layers()) + 1
+
+    def _linear_layers(self):
+        module = self._fitted("coefs_").module_
+        return [m for m in module.modules() if isinstance(m, nn.Linear)]
+
+    def _fitted(self, attribute):
+        if not self._is_fitted():
+            raise AttributeError(f"{type(self).__name__} has no {attribute} before fit.")
         return self
 
     def __sklearn_tags__(self):
@@ -64,7 +200,11 @@ class _BaseMLP(DeepEstimator):
         return tags
 
 
-_SHARED_DOC = """
+def _call_module(module, X):
+    return module(X)
+
+
+_MLP_DOC = """
     hidden_layer_sizes : tuple of int, default=(128, 64)
         Width of each hidden layer; ``()`` gives a linear model.
     activation : {"relu", "gelu", "tanh", "silu"}, default="relu"
@@ -73,48 +213,9 @@ _SHARED_DOC = """
         Dropout probability after each hidden activation (training only).
     batch_norm : bool, default=False
         Batch normalisation before each hidden activation.
-    alpha : float, default=1e-4
-        L2 penalty on the weight matrices (not the biases). With ``optimizer="adam"`` or
-        ``"sgd"`` it adds ``alpha / 2 * ||W||^2`` to the loss; with ``"adamw"`` it is
-        AdamW's decoupled weight decay.
     l1 : float, default=0.0
         L1 penalty ``l1 * sum(|W|)`` on the weight matrices, added to every batch loss.
-    learning_rate : float, default=1e-3
-        Step size of the optimiser.
-    optimizer : {"adam", "adamw", "sgd"}, default="adam"
-        ``"sgd"`` uses Nesterov momentum 0.9, as scikit-learn's MLP does.
-    batch_size : int, default=200
-        Rows per training step. The last, smaller batch of an epoch is kept (a final
-        single row is merged into the previous batch).
-    max_epochs : int, default=200
-        Maximum number of passes over the training data.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data, stop when the validation
-        loss stops improving and restore the weights of the best epoch. When False,
-        training stops once the training loss stops improving (as scikit-learn's MLP).
-    validation_fraction : float in (0, 1), default=0.1
-        Share of the training data held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of at least ``tol`` before training stops.
-    tol : float, default=1e-4
-        Minimum decrease of the monitored loss that counts as an improvement.
-    device : str, default="auto"
-        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or
-        ``"cuda:N"``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the validation split. The
-        same int gives bit-for-bit the same model on the CPU. The caller's global
-        numpy and torch random states are never changed.
-    verbose : int, default=0
-        0 is silent; 1 shows a progress bar over epochs with the latest losses and
-        validation score; 2 prints one line per epoch; 3 adds a bar over batches.
-        Progress goes to stderr.
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the current model instead of starting
-        anew.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra ``skorch.callbacks.Callback`` objects (or ``(name, callback)`` pairs).
-        They are copied at fit; the fitted copies are in ``net_.callbacks_``."""
+    {shared_parameters}"""
 
 _ATTRIBUTES_DOC = """
     n_features_in_ : int
@@ -127,6 +228,12 @@ _ATTRIBUTES_DOC = """
         One record per epoch: ``epoch``, ``train_loss``, ``valid_loss`` and
         ``valid_score`` (with ``early_stopping``), ``dur`` (seconds), ``best_epoch``
         (when best weights were restored). ``pandas.DataFrame(history_)`` tabulates it.
+    loss_curve_, best_loss_, validation_scores_, best_validation_score_ : list or float
+        scikit-learn MLP's names for what ``history_`` records.
+    coefs_, intercepts_ : list of ndarray
+        Weights and biases of the linear layers, as scikit-learn's MLP exposes them.
+    n_layers_ : int
+        Number of layers, input and output included.
     module_ : torch.nn.Module
         The trained network (:class:`skdeep.nn.MLP`).
     net_ : skdeep._training.TrainingNet
@@ -134,22 +241,34 @@ _ATTRIBUTES_DOC = """
 
 
 class DeepMLPClassifier(ClassifierMixin, ClassifierTraining, _BaseMLP):
-    __doc__ = f"""Multi-layer perceptron classifier trained with PyTorch.
+    __doc__ = (
+        """Multi-layer perceptron classifier trained with PyTorch.
 
-    A drop-in for :class:`sklearn.neural_network.MLPClassifier` with dropout, batch
-    normalisation, L1/L2 penalties, class weights, GPU training and the sklearn
-    conventions (pipelines, searches, cloning, pickling) intact.
+    Takes what :class:`sklearn.neural_network.MLPClassifier` takes (dense or sparse numeric
+    features; binary, multiclass or multilabel targets) and exposes its fitted attributes
+    (``loss_curve_``, ``coefs_``, ...), with dropout, batch normalisation, L1/L2 penalties,
+    class weights, GPU training and the sklearn conventions (pipelines, searches, cloning,
+    pickling) intact. Some parameter names differ from scikit-learn's (``learning_rate`` is
+    its ``learning_rate_init``, ``max_epochs`` its ``max_iter``): see the table in the
+    user guide's conventions page.
 
     Parameters
-    ----------{_SHARED_DOC}
+    ----------"""
+        + _MLP_DOC
+        + """
     class_weight : dict, "balanced" or None, default=None
-        Weights per class (``{{label: weight}}``) multiplied into the per-sample loss;
+        Weights per class (``{label: weight}``) multiplied into the per-sample loss;
         ``"balanced"`` uses ``n_samples / (n_classes * np.bincount(y))``.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The class labels, sorted as ``numpy.unique`` sorts them.{_ATTRIBUTES_DOC}
+        The class labels, sorted as ``numpy.unique`` sorts them; for a multilabel ``y``
+        (a 0/1 indicator matrix) the label indices ``0 .. n_labels - 1``.
+    out_activation_ : str
+        ``"softmax"``, or ``"logistic"`` for a multilabel ``y`` (one sigmoid per label)."""
+        + _ATTRIBUTES_DOC
+        + """
 
     Examples
     --------
@@ -165,9 +284,9 @@ class DeepMLPClassifier(ClassifierMixin, ClassifierTraining, _BaseMLP):
     >>> clf.predict_proba(X[:2]).shape
     (2, 3)
     """
+    )
 
-    _fitted_attributes = (*DeepEstimator._fitted_attributes, "classes_")
-    _multi_output = False
+    _supports_multilabel = True
 
     def __init__(
         self,
@@ -213,93 +332,45 @@ class DeepMLPClassifier(ClassifierMixin, ClassifierTraining, _BaseMLP):
         self.warm_start = warm_start
         self.callbacks = callbacks
 
-    def fit(self, X, y, sample_weight=None):
-        """Train the network on ``X`` (array, DataFrame or sparse matrix) and labels ``y``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Numeric features. Sparse input is densified one batch at a time.
-        y : array-like of shape (n_samples,)
-            Class labels (ints, strings, bools, a pandas Series, categorical included).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights (multiplied with ``class_weight``).
-
-        Returns
-        -------
-        self : DeepMLPClassifier
-        """
-        return self._fit(X, y, sample_weight, partial=False)
-
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Train for one epoch on ``(X, y)``, initialising the network on the first call.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
-        classes : array-like of shape (n_classes,), default=None
-            Every class that will ever appear; required on the first call.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : DeepMLPClassifier
-        """
-        self._check_partial_fit_call(classes)
-        return self._fit(X, y, sample_weight, partial=True, classes=classes)
-
     def _n_outputs(self):
         return len(self.classes_)
 
-    def _logits(self, X):
-        self._check_fitted()
-        X = self._validate_tabular(X, reset=False)
+    @property
+    def out_activation_(self):
+        """``"logistic"`` for a multilabel model, else ``"softmax"`` (as scikit-learn)."""
+        return "logistic" if self._fitted("out_activation_")._multilabel else "softmax"
+
+    def _scores(self, X):
         return self._forward(X)
 
-    def predict_proba(self, X):
-        """Class probabilities, columns ordered as ``classes_``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return torch.softmax(self._logits(X), dim=1).numpy()
-
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`, computed stably from the logits."""
-        return torch.log_softmax(self._logits(X), dim=1).numpy()
-
-    def predict(self, X):
-        """Most probable class label for each row of ``X`` (original label values)."""
-        best = self._logits(X).argmax(dim=1).numpy()
-        return self.classes_[best]
-
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
+        tags = super().__sklearn_tags__()  # ClassifierMixin's classifier_tags exist now
+        tags.classifier_tags.multi_label = True
         return tags
 
 
 class DeepMLPRegressor(RegressorMixin, _BaseMLP):
-    __doc__ = f"""Multi-layer perceptron regressor trained with PyTorch (squared error).
+    __doc__ = (
+        """Multi-layer perceptron regressor trained with PyTorch (squared error).
 
-    A drop-in for :class:`sklearn.neural_network.MLPRegressor`; ``y`` may have several
+    Takes what :class:`sklearn.neural_network.MLPRegressor` takes; ``y`` may have several
     columns (multi-output). Like scikit-learn's MLP it does not scale ``y``: for targets
     far from unit scale wrap it in
     :class:`sklearn.compose.TransformedTargetRegressor` with a ``StandardScaler``.
 
     Parameters
-    ----------{_SHARED_DOC}
+    ----------"""
+        + _MLP_DOC
+        + """
 
     Attributes
     ----------
     n_outputs_ : int
-        Number of target columns.{_ATTRIBUTES_DOC}
+        Number of target columns.
+    out_activation_ : str
+        ``"identity"``."""
+        + _ATTRIBUTES_DOC
+        + """
 
     Examples
     --------
@@ -312,9 +383,11 @@ class DeepMLPRegressor(RegressorMixin, _BaseMLP):
     >>> reg.score(X, y) > 0.9
     True
     """
+    )
 
     _fitted_attributes = (*DeepEstimator._fitted_attributes, "n_outputs_", "_y_ndim")
     _multi_output = True
+    out_activation_ = "identity"
 
     def __init__(
         self,
@@ -364,18 +437,37 @@ class DeepMLPRegressor(RegressorMixin, _BaseMLP):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features. Sparse input is densified one batch at a time.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
 
         Returns
         -------
         self : DeepMLPRegressor
+            The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, partial=False)
+        return self._fit(X, y, sample_weight=sample_weight, partial=False)
 
     def partial_fit(self, X, y, sample_weight=None):
-        """Train for one epoch on ``(X, y)``, initialising the network on the first call."""
-        return self._fit(X, y, sample_weight, partial=True)
+        """Train for one epoch on ``(X, y)``, initialising the network on the first call.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        self : DeepMLPRegressor
+            The estimator, trained for one more epoch.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, partial=True)
 
     def _n_outputs(self):
         return self.n_outputs_
@@ -402,8 +494,7 @@ class DeepMLPRegressor(RegressorMixin, _BaseMLP):
                 ) from None
         y2d = y.reshape(len(y), -1).astype(np.float32)
         if first_call:
-            self.n_outputs_ = y2d.shape[1]
-            self._y_ndim = y.ndim
+            n_outputs, y_ndim = y2d.shape[1], y.ndim
         elif y2d.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {y2d.shape[1]} output column(s), but "
@@ -412,12 +503,23 @@ class DeepMLPRegressor(RegressorMixin, _BaseMLP):
         if not np.all(np.isfinite(y2d)):
             raise ValueError("Input y contains NaN or infinity; drop or impute those rows.")
         weight = normalised_weights(sample_weight, X)
+        if first_call:
+            self.n_outputs_, self._y_ndim = n_outputs, y_ndim
         return torch.from_numpy(np.ascontiguousarray(y2d)), None, weight
 
     def predict(self, X):
-        """Predicted targets, shaped like the ``y`` given to ``fit``."""
-        self._check_fitted()
-        X = self._validate_tabular(X, reset=False)
+        """Predicted targets, shaped like the ``y`` given to ``fit``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Numeric features.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions.
+        """
         out = self._forward(X).numpy()
         return out.ravel() if self._y_ndim == 1 else out
 

@@ -12,121 +12,22 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_y
 
 from skdeep._base import DeepEstimator
 from skdeep._classification import ClassifierTraining
-from skdeep._training import ArrayData, TrainingNet
-from skdeep._validation import check_bool, check_int, check_real
+from skdeep._data import BucketIterator, TextData
+from skdeep._validation import Int, Real, parameter_error
 from skdeep.nn.text import TextLSTM, parse_pooling
 from skdeep.preprocessing.text import PAD_ID, UNK_ID, TextVocabulary, check_texts
 
-__all__ = ["BucketIterator", "LSTMTextClassifier", "TextData", "TextTrainingNet"]
+__all__ = ["LSTMTextClassifier"]
 
-# Texts sorted by length are cut into batches inside pools of this many batches: enough
-# to find texts of similar length, few enough that every batch still mixes texts from all
-# over the (shuffled) data.
-POOL_BATCHES = 50
 # Prediction batches: at most this many texts, and at most this many padded steps, which
 # bounds activation memory whatever ``max_length`` is.
 PREDICT_TEXTS = 512
 PREDICT_STEPS = 2**16
-
-
-class TextData(ArrayData):
-    """Token id sequences stored compactly, with targets and per-sample weights.
-
-    ``ids`` is one flat LongTensor of every sequence end to end, ``offsets[i]`` where
-    sequence ``i`` starts and ``lengths[i]`` its length (>= 1). A batch is a right-padded
-    ``(n, longest length in the batch)`` tensor built by one gather, so memory holds the
-    real tokens only, never a padded matrix of the whole data.
-    """
-
-    def __init__(self, ids, offsets, lengths, y=None, weight=None):
-        super().__init__(None, y, weight)
-        self.ids = ids
-        self.offsets = offsets
-        self.lengths = lengths
-
-    @classmethod
-    def from_sequences(cls, sequences, y=None, weight=None):
-        """From a list of 1-D int64 arrays (the output of ``TextVocabulary.transform``)."""
-        lengths = torch.tensor([len(s) for s in sequences], dtype=torch.int64)
-        offsets = torch.cumsum(lengths, 0) - lengths
-        return cls(torch.from_numpy(np.concatenate(sequences)), offsets, lengths, y, weight)
-
-    def __len__(self):
-        return len(self.lengths)
-
-    def _padded(self, index):
-        lengths = self.lengths[index]
-        steps = torch.arange(int(lengths.max()))
-        valid = steps.unsqueeze(0) < lengths.unsqueeze(1)
-        positions = self.offsets[index].unsqueeze(1) + steps.unsqueeze(0)
-        # Positions past a sequence's end point into the next ones (or past the end of the
-        # data): clamp them, then overwrite them with padding.
-        ids = self.ids[positions.clamp_(max=len(self.ids) - 1)].masked_fill_(~valid, PAD_ID)
-        return {"ids": ids, "lengths": lengths}
-
-    def batch(self, index):
-        y = None if self.y is None else self.y[index]
-        if self.weight is not None:
-            y = (y, self.weight[index])
-        return self._padded(index), y
-
-    def subset(self, index):
-        index = torch.as_tensor(index, dtype=torch.int64)
-        lengths = self.lengths[index]
-        offsets = torch.cumsum(lengths, 0) - lengths
-        # Token k of the new flat tensor is token (k - new offset + old offset) of the old
-        # one: one repeat_interleave gives every token its sequence's shift.
-        shift = torch.repeat_interleave(self.offsets[index] - offsets, lengths)
-        ids = self.ids[torch.arange(len(shift)) + shift]
-        y = None if self.y is None else self.y[index]
-        weight = None if self.weight is None else self.weight[index]
-        return TextData(ids, offsets, lengths, y, weight)
-
-
-class BucketIterator:
-    """Mini-batches of texts of similar length, so that padded batches stay small.
-
-    Training (``shuffle=True``): the texts are shuffled, sorted by length within pools of
-    ``POOL_BATCHES`` batches, cut into batches, and the batches are shuffled, all from one
-    seeded generator. Otherwise the texts are sorted by length once.
-    """
-
-    def __init__(self, data, batch_size, shuffle=False, seed=0):
-        self.data = data
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.generator = torch.Generator().manual_seed(seed) if shuffle else None
-
-    def __len__(self):
-        return -(-len(self.data) // self.batch_size)
-
-    def __iter__(self):
-        lengths = self.data.lengths
-        if self.shuffle:
-            order = torch.randperm(len(lengths), generator=self.generator)
-            # Sort by (pool, length) in one stable argsort: the pool number is the major key.
-            pool = torch.arange(len(order)) // (self.batch_size * POOL_BATCHES)
-            key = pool * (int(lengths.max()) + 1) + lengths[order]
-            order = order[torch.argsort(key, stable=True)]
-            batches = list(torch.split(order, self.batch_size))
-            shuffled = torch.randperm(len(batches), generator=self.generator).tolist()
-            batches = [batches[i] for i in shuffled]
-        else:
-            batches = torch.split(torch.argsort(lengths, stable=True), self.batch_size)
-        for index in batches:
-            yield self.data.batch(index)
-
-
-class TextTrainingNet(TrainingNet):
-    """:class:`~skdeep._training.TrainingNet` with length-bucketed text batches."""
-
-    def get_iterator(self, dataset, training=False):
-        seed = self.seed + len(self.history)
-        return BucketIterator(dataset, self.batch_size, shuffle=training, seed=seed)
 
 
 _TOKENIZER_DOC = """
@@ -157,7 +58,7 @@ _MODEL_DOC = """
         Width of the token embeddings.
     hidden_size : int, default=128
         Width of the LSTM state, per direction.
-    num_layers : int, default=1
+    n_layers : int, default=1
         Number of stacked LSTM layers.
     bidirectional : bool, default=True
         Also read each text backwards; the two directions' states are concatenated.
@@ -198,46 +99,10 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
 
     Parameters
     ----------{_MODEL_DOC}{_TOKENIZER_DOC}
-    alpha : float, default=1e-4
-        L2 penalty on the weight matrices (embedding included, biases not). With
-        ``optimizer="adam"`` or ``"sgd"`` it adds ``alpha / 2 * ||W||^2`` to the loss; with
-        ``"adamw"`` it is AdamW's decoupled weight decay.
-    learning_rate : float, default=1e-3
-        Step size of the optimiser.
-    optimizer : {{"adam", "adamw", "sgd"}}, default="adam"
-        ``"sgd"`` uses Nesterov momentum 0.9.
-    batch_size : int, default=64
-        Texts per training step.
-    max_epochs : int, default=10
-        Maximum number of passes over the training texts.
     class_weight : dict, "balanced" or None, default=None
         Weights per class (``{{label: weight}}``) multiplied into the per-sample loss;
         ``"balanced"`` uses ``n_samples / (n_classes * np.bincount(y))``.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the texts (stratified), stop when the
-        validation loss stops improving and restore the weights of the best epoch. When
-        False, training stops once the training loss stops improving.
-    validation_fraction : float in (0, 1), default=0.1
-        Share of the training texts held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=3
-        Epochs without an improvement of at least ``tol`` before training stops.
-    tol : float, default=1e-4
-        Minimum decrease of the monitored loss that counts as an improvement.
-    device : str, default="auto"
-        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the validation split. The same
-        int gives bit-for-bit the same model on the CPU. The caller's global numpy and
-        torch random states are never changed.
-    verbose : int, default=0
-        0 is silent; 1 shows a progress bar over epochs; 2 prints one line per epoch; 3
-        adds a bar over batches. Progress goes to stderr.
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the current model, with the vocabulary
-        learned by the first fit, instead of starting anew.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra ``skorch.callbacks.Callback`` objects (or ``(name, callback)`` pairs).
-        They are copied at fit; the fitted copies are in ``net_.callbacks_``.
+    {{shared_parameters}}
 
     Attributes
     ----------
@@ -254,7 +119,7 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
         weights were restored).
     module_ : torch.nn.Module
         The trained network (:class:`skdeep.nn.text.TextLSTM`).
-    net_ : skdeep.text.TextTrainingNet
+    net_ : skdeep._training.TrainingNet
         The skorch ``NeuralNet`` that trained it.
 
     See Also
@@ -276,14 +141,59 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
     (1, 2)
     """
 
-    _fitted_attributes = (*DeepEstimator._fitted_attributes, "classes_")
-    _net_class = TextTrainingNet
+    _parameter_constraints = {
+        **DeepEstimator._parameter_constraints,
+        "embedding_dim": [Int(1, None, closed="left")],
+        "hidden_size": [Int(1, None, closed="left")],
+        "n_layers": [Int(1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Real(0, 1, closed="left")],
+        "word_dropout": [Real(0, 1, closed="left")],
+        "pooling": [str],
+        "pretrained_embeddings": [dict, None],
+        "tokenizer": [StrOptions({"word"}), callable],
+        "lowercase": ["boolean"],
+        "max_vocab_size": [Int(1, None, closed="left"), None],
+        "min_freq": [Int(1, None, closed="left")],
+        "max_length": [Int(1, None, closed="left"), None],
+        "normalize_digits": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+    # The network's shape and the vocabulary both come from these; pretrained_embeddings
+    # only seed the first build.
+    _module_params = (
+        "embedding_dim",
+        "hidden_size",
+        "n_layers",
+        "bidirectional",
+        "dropout",
+        "word_dropout",
+        "pooling",
+        "tokenizer",
+        "lowercase",
+        "max_vocab_size",
+        "min_freq",
+        "max_length",
+        "normalize_digits",
+    )
+    _adapters = {"vocabulary_": TextVocabulary}
+    _iterator = BucketIterator
+    _parameter_docs = {
+        "batch_size": ("int", "Texts per training step."),
+        "early_stopping": (
+            "bool",
+            "Hold out ``validation_fraction`` of the texts (stratified), stop when the "
+            "validation loss has not improved by ``tol`` for ``n_iter_no_change`` epochs and "
+            "restore the weights of the best epoch. When False, training stops once the "
+            "training loss stops improving.",
+        ),
+    }
 
     def __init__(
         self,
         embedding_dim=64,
         hidden_size=128,
-        num_layers=1,
+        n_layers=1,
         bidirectional=True,
         dropout=0.0,
         word_dropout=0.0,
@@ -313,7 +223,7 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
     ):
         self.embedding_dim = embedding_dim
         self.hidden_size = hidden_size
-        self.num_layers = num_layers
+        self.n_layers = n_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.word_dropout = word_dropout
@@ -341,78 +251,21 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
         self.warm_start = warm_start
         self.callbacks = callbacks
 
-    # --- fitting --------------------------------------------------------------------
+    # --- fitting (fit and partial_fit come from ClassifierTraining) -----------------
 
-    def fit(self, X, y, sample_weight=None):
-        """Learn the vocabulary from the texts ``X`` and train the network on labels ``y``.
-
-        Parameters
-        ----------
-        X : sequence of str of length n_samples
-            Raw texts: list, tuple, 1-D numpy array, pandas Series or one-column DataFrame.
-        y : array-like of shape (n_samples,)
-            Class labels (ints, strings, bools; binary or multiclass).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-sample weights (multiplied with ``class_weight``).
-
-        Returns
-        -------
-        self : LSTMTextClassifier
-        """
-        return self._fit(X, y, sample_weight, partial=False)
-
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Train for one epoch on ``(X, y)``, building the model on the first call.
-
-        The vocabulary is learned from the texts of the **first call only**; later calls
-        reuse it (their new words map to the out-of-vocabulary id), because the embedding's
-        size is fixed once the network exists. Make the first batch representative, or
-        fit a vocabulary on all the texts first and pass them in the first call.
-
-        Parameters
-        ----------
-        X : sequence of str of length n_samples
-        y : array-like of shape (n_samples,)
-        classes : array-like of shape (n_classes,), default=None
-            Every class that will ever appear; required on the first call.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self : LSTMTextClassifier
-        """
-        self._check_partial_fit_call(classes)
-        return self._fit(X, y, sample_weight, partial=True, classes=classes)
-
-    def _check_model_params(self):
-        check_int("embedding_dim", self.embedding_dim, min_val=1)
-        check_int("hidden_size", self.hidden_size, min_val=1)
-        check_int("num_layers", self.num_layers, min_val=1)
-        check_bool("bidirectional", self.bidirectional)
-        for name in ("dropout", "word_dropout"):
-            check_real(
-                name, getattr(self, name), min_val=0.0, max_val=1.0, include_boundaries="left"
-            )
-        parse_pooling(self.pooling)
+    def _check_params(self):
+        try:
+            parse_pooling(self.pooling)
+        except ValueError:
+            raise parameter_error(
+                self,
+                "pooling",
+                "'last', 'max', 'mean' or a '+'-joined combination such as 'last+max'",
+                self.pooling,
+            ) from None
         self._pretrained_vectors()  # validates the dict's shape
 
-    def _new_vocabulary(self):
-        vocabulary = TextVocabulary(
-            tokenizer=self.tokenizer,
-            lowercase=self.lowercase,
-            max_vocab_size=self.max_vocab_size,
-            min_freq=self.min_freq,
-            max_length=self.max_length,
-            normalize_digits=self.normalize_digits,
-        )
-        vocabulary._check_params()  # its errors name the parameter, as ours do
-        return vocabulary
-
-    def _fit(self, X, y, sample_weight, *, partial, classes=None):
-        self._check_model_params()
-        device = self._check_training_params()
-        first_call = not self._is_fitted() or (not partial and not self.warm_start)
-        vocabulary = self._new_vocabulary() if first_call else self.vocabulary_
+    def _prepare_data(self, X, y, sample_weight, *, first_call, partial, classes):
         texts = check_texts(X, name="X")
         if y is None:
             raise ValueError(
@@ -424,29 +277,30 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
                 f"X and y have different lengths: X has {len(texts)} texts, y has {len(y)} "
                 "values; they must describe the same samples."
             )
-        if first_call:
-            vocabulary.fit(texts)
+        vocabulary = self.vocabulary_ if not first_call else self._new_vocabulary().fit(texts)
         target, stratify, weight = self._encode_target(
             y, sample_weight, texts, first_call, classes, partial
         )
-        data = TextData.from_sequences(vocabulary.transform(texts), target, weight)
+        data = TextData.from_sequences(vocabulary.transform(texts), target, weight, pad_id=PAD_ID)
         # Only now, with the data valid: a failed call must leave a fitted model intact.
         self.vocabulary_ = vocabulary
-        self._run_training(
-            data, device=device, first_call=first_call, partial=partial, stratify=stratify
+        return data, stratify
+
+    def _new_vocabulary(self):
+        return TextVocabulary(
+            tokenizer=self.tokenizer,
+            lowercase=self.lowercase,
+            max_vocab_size=self.max_vocab_size,
+            min_freq=self.min_freq,
+            max_length=self.max_length,
+            normalize_digits=self.normalize_digits,
         )
-        return self
 
     def _pretrained_vectors(self):
         """``pretrained_embeddings`` as ``{token: float32 vector}``, validated, or None."""
         vectors = self.pretrained_embeddings
         if vectors is None:
             return None
-        if not isinstance(vectors, dict):
-            raise TypeError(
-                "pretrained_embeddings must be None or a dict {token: vector}, got "
-                f"{type(vectors).__name__}."
-            )
         out = {}
         for token, vector in vectors.items():
             array = np.asarray(vector, dtype=np.float32)
@@ -464,7 +318,7 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
             len(self.classes_),
             embedding_dim=self.embedding_dim,
             hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
+            num_layers=self.n_layers,
             bidirectional=self.bidirectional,
             dropout=self.dropout,
             pooling=self.pooling,
@@ -485,72 +339,24 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
                     module.embedding.weight[list(rows)] = torch.from_numpy(np.stack(values))
         return module
 
-    # --- prediction -----------------------------------------------------------------
+    # --- prediction (predict, predict_proba, predict_log_proba: ClassifierTraining) -----
 
-    def _logits(self, X):
+    def _scores(self, X):
         """Logits (float64, CPU) for the texts ``X``, in their order."""
         self._check_fitted()
         texts = check_texts(X, name="X")
-        data = TextData.from_sequences(self.vocabulary_.transform(texts))
-        module, device = self.net_.module_, self.net_.device
-        if module.training:
-            module.eval()
-        order = torch.argsort(data.lengths, stable=True)
-        lengths = data.lengths[order]
-        logits = torch.empty(len(data), len(self.classes_), dtype=torch.float64)
-        start = 0
-        with torch.inference_mode():
-            while start < len(order):
-                # Ascending lengths: the last text of a window is its longest.
-                stop = min(start + PREDICT_TEXTS, len(order))
-                rows = max(1, min(stop - start, PREDICT_STEPS // int(lengths[stop - 1])))
-                index = order[start : start + rows]
-                batch = data.batch(index)[0]
-                out = module(**{k: v.to(device) for k, v in batch.items()})
-                logits[index] = out.cpu().double()
-                start += rows
-        return logits
-
-    def predict_proba(self, X):
-        """Class probabilities, columns ordered as ``classes_``.
-
-        Parameters
-        ----------
-        X : sequence of str of length n_samples
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return torch.softmax(self._logits(X), dim=1).numpy()
-
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`, computed stably from the logits."""
-        return torch.log_softmax(self._logits(X), dim=1).numpy()
-
-    def predict(self, X):
-        """Most probable class label for each text (original label values)."""
-        best = self._logits(X).argmax(dim=1).numpy()  # checks fitted before classes_
-        return self.classes_[best]
-
-    # --- persistence and tags -------------------------------------------------------
+        data = TextData.from_sequences(self.vocabulary_.transform(texts), pad_id=PAD_ID)
+        batches = data.inference_batches(PREDICT_TEXTS, PREDICT_STEPS)
+        return self._infer_batches(_call_on_batch, batches, len(data))[0]
 
     def _get_fitted_state(self):
-        attributes, tensors = super()._get_fitted_state()
-        try:
-            attributes["_vocabulary"] = self.vocabulary_.get_state()
-        except TypeError as exc:
+        if callable(self.tokenizer):
             raise TypeError(
                 f"{type(self).__name__} with a callable tokenizer cannot be saved by "
-                f"skdeep.save, which stores no code ({exc}). Use tokenizer='word', or "
-                "pickle/joblib the model if you trust where it will be loaded."
-            ) from None
-        return attributes, tensors
-
-    def _set_fitted_state(self, attributes, tensors):
-        attributes = dict(attributes)
-        self.vocabulary_ = TextVocabulary.from_state(attributes.pop("_vocabulary"))
-        return super()._set_fitted_state(attributes, tensors)
+                "skdeep.save, which stores no code. Use tokenizer='word', or pickle/joblib "
+                "the model if you trust where it will be loaded."
+            )
+        return super()._get_fitted_state()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -559,6 +365,8 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         tags.input_tags.allow_nan = False
-        tags.target_tags.required = True
-        tags.classifier_tags.multi_label = False
         return tags
+
+
+def _call_on_batch(module, inputs):
+    return module(**inputs)

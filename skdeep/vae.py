@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import numbers
 
 import numpy as np
 import pandas as pd
 import torch
 from pandas.api import types as pdt
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import (
     _check_feature_names,
     _check_n_features,
@@ -19,14 +21,15 @@ from skorch.callbacks import PassthroughScoring
 from skorch.utils import to_tensor
 
 from skdeep._base import DeepEstimator, _make_seed
-from skdeep._training import ArrayData, TrainingNet
+from skdeep._data import ArrayData
+from skdeep._training import TrainingNet
 from skdeep._validation import (
+    Int,
+    Real,
     check_bool,
     check_finite,
     check_int,
     check_layer_sizes,
-    check_option,
-    check_real,
 )
 from skdeep.nn.mlp import ACTIVATIONS
 from skdeep.nn.vae import VAE, ELBOLoss
@@ -110,49 +113,12 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
         ``beta`` compare fairly.
     dropout : float in [0, 1), default=0.0
         Dropout probability after each hidden activation, in both networks (training only).
-    alpha : float, default=1e-4
-        L2 penalty on the weight matrices (not the biases). With ``optimizer="adam"`` or
-        ``"sgd"`` it adds ``alpha / 2 * ||W||^2`` to the loss; with ``"adamw"`` it is
-        AdamW's decoupled weight decay.
-    learning_rate : float, default=1e-3
-        Step size of the optimiser.
-    optimizer : {"adam", "adamw", "sgd"}, default="adam"
-        ``"sgd"`` uses Nesterov momentum 0.9.
-    batch_size : int, default=200
-        Rows per training step.
-    max_epochs : int, default=200
-        Maximum number of passes over the training data.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows, stop when the validation loss (the
-        objective with ``z`` at the posterior mean) stops improving and restore the weights of
-        the best epoch. When False, training stops once the training loss stops improving.
-    validation_fraction : float in (0, 1), default=0.1
-        Share of the rows held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of at least ``tol`` before training stops.
-    tol : float, default=1e-4
-        Minimum decrease of the monitored loss (nats per row) that counts as an improvement.
     handle_unknown : {"error", "ignore"}, default="error"
         What ``transform`` and ``score`` do with a category not seen during fit, as in
         :class:`~sklearn.preprocessing.OneHotEncoder`: ``"error"`` raises a ``ValueError``
         naming the column; ``"ignore"`` encodes it as an all-zero one-hot block, and the
         column adds nothing to the reconstruction term of ``score_samples``.
-    device : str, default="auto"
-        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, dropout, the latent draws of training, the
-        validation split and ``transform(X, sample=True)``. The same int gives bit-for-bit the
-        same model on the CPU. The caller's global numpy and torch random states are never
-        changed.
-    verbose : int, default=0
-        0 is silent; 1 shows a progress bar over epochs; 2 prints one line per epoch; 3 adds a
-        bar over batches. Progress goes to stderr.
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the current model (same columns and encoding)
-        instead of starting anew.
-    callbacks : list of skorch callbacks or None, default=None
-        Extra ``skorch.callbacks.Callback`` objects (or ``(name, callback)`` pairs), copied at
-        fit; the fitted copies are in ``net_.callbacks_``.
+    {shared_parameters}
 
     Attributes
     ----------
@@ -174,8 +140,9 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
         posterior mean) and ``best_epoch``; ``dur`` in seconds.
     module_ : skdeep.nn.vae.VAE
         The trained network.
-    net_ : skdeep._training.TrainingNet
-        The skorch ``NeuralNet`` that trained it.
+    net_ : skdeep.vae._VAENet
+        The skorch ``NeuralNet`` (a :class:`skdeep._training.TrainingNet` with the ELBO as
+        its loss) that trained it.
 
     See Also
     --------
@@ -206,13 +173,44 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
     array(['vaeencoder0', 'vaeencoder1'], dtype=object)
     """
 
+    _parameter_constraints = {
+        **DeepEstimator._parameter_constraints,
+        "n_components": [Int(1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", numbers.Integral],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "beta": [Real(0, None, closed="left")],
+        "dropout": [Real(0, 1, closed="left")],
+        "handle_unknown": [StrOptions({"error", "ignore"})],
+    }
+    _module_params = ("n_components", "hidden_layer_sizes", "activation", "dropout")
     _fitted_attributes = (
         *DeepEstimator._fitted_attributes,
         "n_components_",
         "_fit_on_frame",
         "_numeric_range",
     )
+    _adapters = {"encoder_": TabularEncoder}
     _net_class = _VAENet
+    _parameter_docs = {
+        "early_stopping": (
+            "bool",
+            "Hold out ``validation_fraction`` of the rows, stop when the validation loss (the "
+            "objective with ``z`` at the posterior mean) has not improved by ``tol`` for "
+            "``n_iter_no_change`` epochs and restore the weights of the best epoch. When "
+            "False, training stops once the training loss stops improving.",
+        ),
+        "tol": (
+            "float",
+            "Minimum decrease of the monitored loss (nats per row) that counts as an improvement.",
+        ),
+        "random_state": (
+            "int, RandomState instance or None",
+            "Seeds weight initialisation, shuffling, dropout, the latent draws of training, "
+            "the validation split and ``transform(X, sample=True)``. The same int gives "
+            "bit-for-bit the same model on the CPU. The caller's global numpy and torch "
+            "random states are never changed.",
+        ),
+    }
 
     def __init__(
         self,
@@ -273,13 +271,14 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
         Returns
         -------
         self : VAEEncoder
+            The fitted encoder.
         """
-        return self._fit(X)
+        return self._fit(X, partial=False)
 
-    def _fit(self, X):
-        self._check_vae_params()
-        device = self._check_training_params()
-        first_call = not self._is_fitted() or not self.warm_start
+    def _check_params(self):
+        check_layer_sizes(self)
+
+    def _prepare_data(self, X, y, sample_weight, *, first_call, partial, classes):
         table = self._validate_table(X, reset=first_call)
         if first_call:
             self.encoder_ = TabularEncoder(handle_unknown=self.handle_unknown).fit(table)
@@ -291,23 +290,14 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
             # otherwise give e.g. negative ages or hours beyond the week.
             self._numeric_range = np.stack([x_num.min(axis=0), x_num.max(axis=0)])
         data = ArrayData({"x_num": torch.from_numpy(x_num), "x_cat": torch.from_numpy(x_cat)})
-        self._run_training(data, device=device, first_call=first_call, partial=False)
-        return self
-
-    def _check_vae_params(self):
-        check_int("n_components", self.n_components, min_val=1)
-        check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes)
-        check_option("activation", self.activation, tuple(ACTIVATIONS))
-        check_real("beta", self.beta, min_val=0.0)
-        check_real("dropout", self.dropout, min_val=0.0, max_val=1.0, include_boundaries="left")
-        check_option("handle_unknown", self.handle_unknown, ("error", "ignore"))
+        return data, None
 
     def _build_module(self):
         return VAE(
             len(self.encoder_.numeric_columns_),
             self.encoder_.cardinalities_,
             self.n_components_,
-            hidden_layer_sizes=check_layer_sizes("hidden_layer_sizes", self.hidden_layer_sizes),
+            hidden_layer_sizes=check_layer_sizes(self),
             activation=self.activation,
             dropout=self.dropout,
         )
@@ -506,19 +496,6 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
     def _n_features_out(self):
         # ClassNamePrefixFeaturesOutMixin names the outputs vaeencoder0, vaeencoder1, ...
         return self.n_components_
-
-    # --- persistence ----------------------------------------------------------------
-
-    def _get_fitted_state(self):
-        attributes, tensors = super()._get_fitted_state()
-        attributes["_encoder_state"] = self.encoder_.get_state()
-        return attributes, tensors
-
-    def _set_fitted_state(self, attributes, tensors):
-        attributes = dict(attributes)
-        # The encoder first: the module's shape follows from its columns and categories.
-        self.encoder_ = TabularEncoder.from_state(attributes.pop("_encoder_state"))
-        return super()._set_fitted_state(attributes, tensors)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -2,6 +2,7 @@
 
 import json
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,8 @@ from safetensors.torch import save_file
 from skorch.callbacks import EpochTimer
 
 import skdeep
+import skdeep._base
+import skdeep._training
 from skdeep import DeepMLPClassifier, DeepMLPRegressor, ModelFileError
 
 FAST = dict(hidden_layer_sizes=(16, 8), learning_rate=1e-2, max_epochs=5, random_state=0)
@@ -188,3 +191,118 @@ def test_save_refuses_unfitted_and_foreign_estimators(tmp_path):
     search.best_estimator_ = DeepMLPClassifier()  # as after fit; save looks no further
     with pytest.raises(TypeError, match=r"search\.best_estimator_"):
         skdeep.save(search, tmp_path / "x.skdeep")
+
+
+def rewrite_header(path, out, change):
+    """A copy of the model file at ``path`` with its JSON header changed and re-signed."""
+    from safetensors import safe_open
+
+    from skdeep.io import _digest
+
+    with safe_open(str(path), framework="pt") as f:
+        meta, tensors = f.metadata(), {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    header = json.loads(meta["skdeep"])
+    change(header)
+    header_json = json.dumps(header, sort_keys=True)
+    save_file(
+        tensors,
+        str(out),
+        metadata={"skdeep": header_json, "skdeep_sha256": _digest(header_json, tensors)},
+    )
+    return out
+
+
+def test_a_file_from_another_version_loads_with_a_warning(data, saved, tmp_path):
+    X, _ = data
+    clf, path = saved
+
+    def older(header):
+        header["skdeep_version"] = "0.0.1"
+
+    other = rewrite_header(path, tmp_path / "old.skdeep", older)
+    with pytest.warns(skdeep.InconsistentVersionWarning, match="saved by skdeep 0.0.1") as w:
+        loaded = skdeep.load(other)
+    assert w[0].message.original_version == "0.0.1"
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", skdeep.InconsistentVersionWarning)
+        skdeep.load(path)  # the same version: silent
+
+
+def test_an_unknown_parameter_is_refused_naming_both_versions(saved, tmp_path):
+    _, path = saved
+
+    def newer(header):
+        header["skdeep_version"] = "9.0"
+        header["params"]["__dict__"]["flash_attention"] = True
+
+    other = rewrite_header(path, tmp_path / "new.skdeep", newer)
+    with (
+        pytest.warns(skdeep.InconsistentVersionWarning),
+        pytest.raises(ModelFileError, match=r"\['flash_attention'\] that skdeep .* skdeep 9.0"),
+    ):
+        skdeep.load(other)
+
+
+def test_a_renamed_parameter_of_an_older_file_is_mapped(tmp_path):
+    from skdeep import LSTMTextClassifier
+
+    X, y = ["good film", "bad film", "great", "awful"] * 3, ["p", "n", "p", "n"] * 3
+    clf = LSTMTextClassifier(embedding_dim=4, hidden_size=4, max_epochs=1, random_state=0)
+    clf.fit(X, y)
+    skdeep.save(clf, tmp_path / "text.skdeep")
+
+    def rename(header):
+        params = header["params"]["__dict__"]
+        params["num_layers"] = params.pop("n_layers")
+
+    old = rewrite_header(tmp_path / "text.skdeep", tmp_path / "old.skdeep", rename)
+    np.testing.assert_array_equal(skdeep.load(old).predict_proba(X), clf.predict_proba(X))
+
+
+class _TwoModuleNet(skdeep._training.TrainingNet):
+    """A net with a second module and optimiser, as a GAN has (a critic beside the model)."""
+
+    def initialize_module(self):
+        super().initialize_module()
+        self.critic_ = torch.nn.Linear(3, 1)
+        return self
+
+    def initialize_optimizer(self, *args, **kwargs):
+        super().initialize_optimizer(*args, **kwargs)
+        self.critic_optimizer_ = torch.optim.Adam(self.critic_.parameters(), lr=1e-3)
+        return self
+
+    def train_step(self, batch, **fit_params):
+        step = super().train_step(batch, **fit_params)
+        loss = self.critic_(torch.ones(2, 3)).pow(2).mean()
+        self.critic_optimizer_.zero_grad()
+        loss.backward()
+        self.critic_optimizer_.step()
+        return step
+
+
+class _TwoModuleRegressor(DeepMLPRegressor):
+    _net_class = _TwoModuleNet
+
+
+def test_every_registered_module_and_optimizer_is_saved(tmp_path, monkeypatch):
+    monkeypatch.setitem(
+        skdeep._base.DeepEstimator.registry, "test_io._TwoModuleRegressor", _TwoModuleRegressor
+    )
+    monkeypatch.setattr(_TwoModuleRegressor, "__module__", "test_io")
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    reg = _TwoModuleRegressor(**FAST).fit(X, y)
+    assert reg.net_._modules == ["module", "critic"]
+    assert reg.net_._optimizers == ["optimizer", "critic_optimizer"]
+    skdeep.save(reg, tmp_path / "two.skdeep")
+    loaded = skdeep.load(tmp_path / "two.skdeep")
+    for name in ("module_", "critic_"):
+        for key, value in getattr(reg.net_, name).state_dict().items():
+            assert torch.equal(getattr(loaded.net_, name).state_dict()[key], value), key
+    saved = reg.net_.critic_optimizer_.state_dict()["state"]
+    restored = loaded.net_.critic_optimizer_.state_dict()["state"]
+    assert saved.keys() == restored.keys() and saved
+    for index in saved:
+        assert torch.equal(saved[index]["exp_avg"], restored[index]["exp_avg"])

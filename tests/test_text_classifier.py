@@ -8,19 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils import estimator_checks as sk_checks
-from sklearn.utils.estimator_checks import parametrize_with_checks
-from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
 import skdeep
+from skdeep._data import TextData
 from skdeep.preprocessing.text import PAD_ID, UNK_ID
-from skdeep.text import BucketIterator, LSTMTextClassifier, TextData
+from skdeep.text import LSTMTextClassifier
 
 FAST = dict(
     embedding_dim=16,
@@ -73,96 +70,6 @@ def fitted(data):
         return LSTMTextClassifier(**FAST).fit(X, y)
 
 
-# --- scikit-learn's checks -------------------------------------------------------------
-
-# With honest tags (strings, not a 2-D array) sklearn runs only check_estimator_cloneable:
-# _yield_all_checks skips every estimator without two_d_array, as for CountVectorizer.
-# So the checks also run (1) the data-independent API checks on the real estimator and
-# (2) every check on _NumbersAsText, which turns each numeric row into a text of tokens
-# ("f0v3 f1v-2 ...") and hands it to LSTMTextClassifier: fit/predict semantics (learning
-# blobs, classes, one label, sample weights, idempotence, order and subset invariance,
-# pickling, partial_fit, y validation) are then tested on the text estimator itself.
-
-
-@parametrize_with_checks([LSTMTextClassifier(**FAST)])
-def test_sklearn_compatible_with_string_tags(estimator, check):
-    check(estimator)
-
-
-API_CHECKS = [
-    "check_estimator_tags_renamed",
-    "check_valid_tag_types",
-    "check_estimator_repr",
-    "check_no_attributes_set_in_init",
-    "check_estimators_unfitted",
-    "check_do_not_raise_errors_in_init_or_set_params",
-    "check_mixin_order",
-    "check_parameters_default_constructible",
-    "check_get_params_invariance",
-    "check_set_params",
-]
-
-
-@pytest.mark.parametrize("name", API_CHECKS)
-def test_sklearn_api_checks_on_the_text_estimator(name):
-    getattr(sk_checks, name)("LSTMTextClassifier", LSTMTextClassifier(**FAST))
-
-
-def rows_to_texts(X):
-    rounded = np.round(np.asarray(X, dtype=np.float64) * 2).astype(np.int64)
-    return [" ".join(f"f{j}v{v}" for j, v in enumerate(row)) for row in rounded]
-
-
-class _NumbersAsText(LSTMTextClassifier):
-    """Test bridge: numeric rows in (validated by sklearn), texts to LSTMTextClassifier."""
-
-    def fit(self, X, y, sample_weight=None):
-        return super().fit(rows_to_texts(validate_data(self, X)), y, sample_weight)
-
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        X = validate_data(self, X, reset=not hasattr(self, "n_features_in_"))
-        return super().partial_fit(rows_to_texts(X), y, classes, sample_weight)
-
-    def _texts(self, X):
-        self._check_fitted()
-        return rows_to_texts(validate_data(self, X, reset=False))
-
-    def predict(self, X):
-        return super().predict(self._texts(X))
-
-    def predict_proba(self, X):
-        return super().predict_proba(self._texts(X))
-
-    def predict_log_proba(self, X):
-        return super().predict_log_proba(self._texts(X))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = False
-        return tags
-
-
-BRIDGE_EXPECTED_FAILED = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "The vocabulary is learned from the texts whatever their weights (as TfidfVectorizer "
-        "does): a row of weight 0 still brings its words, and repeating a row changes the "
-        "word counts that order the ids, so the two fits start from differently assigned "
-        "embeddings. With the vocabulary held fixed the check misses only by float32 "
-        "rounding (2e-7 against rtol=1e-7, as DeepMLPClassifier); "
-        "test_sample_weight_equals_repetition checks weights = repetition at 1e-5."
-    ),
-}
-
-
-@parametrize_with_checks(
-    [_NumbersAsText(**{**FAST, "embedding_dim": 8, "hidden_size": 8, "max_epochs": 20})],
-    expected_failed_checks=lambda est: BRIDGE_EXPECTED_FAILED,
-)
-def test_sklearn_checks_through_numbers_as_text(estimator, check):
-    check(estimator)
-
-
 # --- learning and outputs --------------------------------------------------------------
 
 
@@ -181,7 +88,7 @@ def test_learns_multiclass_keywords_and_returns_labels_as_given(data, fitted):
     "params",
     [
         dict(pooling="last", bidirectional=False),
-        dict(pooling="mean", num_layers=2, dropout=0.1),
+        dict(pooling="mean", n_layers=2, dropout=0.1),
         dict(pooling="last+max", optimizer="adamw"),
     ],
     ids=["last-unidirectional", "mean-2-layers-dropout", "last+max-adamw"],
@@ -205,20 +112,6 @@ def test_containers_give_identical_predictions(data, fitted):
         pd.DataFrame({"review": X_test}),
     ):
         np.testing.assert_array_equal(fitted.predict_proba(container), expected)
-
-
-def test_same_random_state_gives_bit_identical_models(data):
-    (X, y), _ = data
-    kw = dict(FAST, max_epochs=3, dropout=0.2, early_stopping=True)
-    a = LSTMTextClassifier(**kw).fit(X, y)
-    b = LSTMTextClassifier(**kw).fit(X, y)
-    for (name, pa), (_, pb) in zip(
-        a.module_.state_dict().items(), b.module_.state_dict().items(), strict=True
-    ):
-        assert torch.equal(pa, pb), name
-    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
-    c = LSTMTextClassifier(**dict(kw, random_state=1)).fit(X, y)
-    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
 
 
 def test_early_stopping_records_validation_and_restores_best(data):
@@ -267,7 +160,9 @@ def test_class_weight_shifts_predictions_to_the_weighted_class(data):
     kw = dict(FAST, max_epochs=4)
     plain = LSTMTextClassifier(**kw).fit(X, rare)
     favour = LSTMTextClassifier(**kw, class_weight={"pos": 10.0}).fit(X, rare)
-    assert (favour.predict(X) == "pos").sum() > (plain.predict(X) == "pos").sum()
+    pos = list(plain.classes_).index("pos")
+    assert (favour.predict(X) == "pos").sum() >= (plain.predict(X) == "pos").sum()
+    assert favour.predict_proba(X)[:, pos].mean() > plain.predict_proba(X)[:, pos].mean() + 0.05
 
 
 # --- odd and bad input ----------------------------------------------------------------
@@ -337,20 +232,19 @@ def test_bad_targets(data):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        (dict(pooling="min"), "pooling='min' is not supported"),
-        (dict(embedding_dim=0), "embedding_dim == 0, must be >= 1"),
-        (dict(num_layers=1.5), "num_layers must be an instance of int"),
-        (dict(bidirectional="yes"), "bidirectional='yes' must be a bool"),
-        (dict(dropout=1.0), "dropout == 1.0, must be < 1.0"),
-        (dict(word_dropout=-0.1), "word_dropout == -0.1, must be >= 0.0"),
-        (dict(tokenizer="char"), "tokenizer must be 'word' or a callable"),
-        (dict(max_vocab_size=0), "max_vocab_size must be None or an int >= 1"),
-        (dict(min_freq=0), "min_freq must be an int >= 1"),
-        (dict(max_length=-1), "max_length must be None or an int >= 1"),
-        (dict(lowercase=1), "lowercase must be True or False"),
-        (dict(normalize_digits="no"), "normalize_digits must be True or False"),
-        (dict(batch_size=0), "batch_size == 0, must be >= 1"),
-        (dict(pretrained_embeddings=[1, 2]), "pretrained_embeddings must be None or a dict"),
+        (dict(pooling="min"), "The 'pooling' parameter of LSTMTextClassifier must be 'last'"),
+        (dict(embedding_dim=0), "'embedding_dim' parameter of LSTMTextClassifier must be an int"),
+        (dict(n_layers=1.5), "'n_layers' parameter of LSTMTextClassifier must be an int"),
+        (dict(bidirectional="yes"), "'bidirectional' parameter of LSTMTextClassifier must be"),
+        (dict(dropout=1.0), "'dropout' parameter of LSTMTextClassifier must be a finite float"),
+        (dict(word_dropout=-0.1), "'word_dropout' parameter of LSTMTextClassifier must be"),
+        (dict(tokenizer="char"), "'tokenizer' parameter of LSTMTextClassifier must be a str"),
+        (dict(max_vocab_size=0), "'max_vocab_size' parameter of LSTMTextClassifier must be"),
+        (dict(min_freq=0), "'min_freq' parameter of LSTMTextClassifier must be an int"),
+        (dict(max_length=-1), "'max_length' parameter of LSTMTextClassifier must be an int"),
+        (dict(lowercase=1), "'lowercase' parameter of LSTMTextClassifier must be an instance"),
+        (dict(normalize_digits="no"), "'normalize_digits' parameter of LSTMTextClassifier"),
+        (dict(pretrained_embeddings=[1, 2]), "'pretrained_embeddings' parameter of"),
         (dict(pretrained_embeddings={"great": [1.0]}), "pretrained_embeddings['great'] must"),
     ],
 )
@@ -425,37 +319,6 @@ def test_pretrained_embeddings_initialise_the_known_rows(data):
         row = weight[clf.vocabulary_.vocabulary_[token]]
         np.testing.assert_allclose(row, vectors[token], atol=1e-6)
     assert np.count_nonzero(weight[PAD_ID]) == 0 and np.count_nonzero(weight[UNK_ID]) > 0
-
-
-# --- bucketed batches ------------------------------------------------------------------
-
-
-def test_bucketed_batches_cover_every_text_once_with_little_padding():
-    rng = np.random.RandomState(0)
-    sequences = [rng.randint(2, 50, size=n) for n in rng.randint(1, 60, size=1000)]
-    data = TextData.from_sequences(sequences, y=torch.arange(1000))
-    seen, padded = [], 0
-    for X, y in BucketIterator(data, 32, shuffle=True, seed=0):
-        ids, lengths = X["ids"], X["lengths"]
-        for row, n, i in zip(ids, lengths, y, strict=True):
-            assert torch.equal(row[:n], torch.from_numpy(sequences[i]))
-            assert torch.all(row[n:] == PAD_ID)
-        seen.extend(y.tolist())
-        padded += ids.numel()
-    assert sorted(seen) == list(range(1000))
-    assert padded < 1.1 * data.lengths.sum()  # unsorted batches of 32 would pad ~1.9x
-    again = [i for _, y in BucketIterator(data, 32, shuffle=True, seed=0) for i in y.tolist()]
-    other = [i for _, y in BucketIterator(data, 32, shuffle=True, seed=1) for i in y.tolist()]
-    assert again == seen and other != seen
-
-
-def test_text_data_subset_keeps_the_sequences():
-    sequences = [np.array([2, 3]), np.array([4]), np.array([5, 6, 7]), np.array([8])]
-    data = TextData.from_sequences(sequences, y=torch.tensor([0, 1, 0, 1]))
-    part = data.subset(np.array([2, 0, 3]))
-    X, y = part.batch(torch.arange(3))
-    assert X["ids"].tolist() == [[5, 6, 7], [2, 3, 0], [8, 0, 0]]
-    assert X["lengths"].tolist() == [3, 2, 1] and y.tolist() == [0, 0, 1]
 
 
 # --- training controls -----------------------------------------------------------------
@@ -551,12 +414,6 @@ def test_grid_search_in_parallel_and_cross_validation(data):
     assert search.best_estimator_[-1].pooling in ("max", "last")
     scores = cross_val_score(LSTMTextClassifier(**FAST), pd.Series(X), y, cv=3)
     assert scores.min() > 0.9
-
-
-def test_clone_is_unfitted_and_equal_in_parameters(fitted):
-    copy = clone(fitted)
-    assert copy.get_params() == fitted.get_params()
-    assert not hasattr(copy, "vocabulary_") and not hasattr(copy, "net_")
 
 
 @pytest.mark.gpu

@@ -409,7 +409,7 @@ class TextVocabulary(BaseEstimator):
         self._check_params()
         fitted = hasattr(self, "vocabulary_")
         return {
-            "class": type(self).__name__,
+            "format": f"skdeep.{type(self).__name__}",
             "version": _STATE_VERSION,
             "params": {
                 "tokenizer": self.tokenizer,
@@ -439,7 +439,13 @@ class TextVocabulary(BaseEstimator):
         vocab : TextVocabulary
             Equivalent to the saved one: :meth:`transform` gives identical output.
         """
-        if not isinstance(state, dict) or state.get("class") != cls.__name__:
+        # "class" is the header of states written before skdeep's adapters shared one shape.
+        name = (
+            state.get("format", f"skdeep.{state.get('class')}")
+            if isinstance(state, dict)
+            else None
+        )
+        if name != f"skdeep.{cls.__name__}":
             raise ValueError(f"state is not a saved {cls.__name__} (see get_state)")
         if state.get("version") != _STATE_VERSION:
             raise ValueError(
