@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # project's machines. Override e.g. `make test TORCH=torch` for your platform's default.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test slow lint docs bench clean
+.PHONY: demo test oldest ci slow lint docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ demo: $(VENV)/.installed-test  ## the tour of skdeep's estimators on bundled rea
 
 test: $(VENV)/.installed-test  ## the default test run (what CI runs)
 	$(BIN)/python -m pytest
+
+# The oldest versions pyproject.toml promises (scikit-learn 1.6.1, numpy 1.24, pandas 2.0,
+# ...), in tox's own environment: the support matrix is checked on every submission.
+oldest: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet "tox>=4.11"
+	$(BIN)/tox -e oldest
+
+ci: test oldest  ## what .ci/run runs: the default test run, then the oldest dependencies
 
 slow: $(VENV)/.installed-test  ## longer accuracy checks
 	$(BIN)/python -m pytest -m slow

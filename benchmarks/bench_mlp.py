@@ -6,6 +6,7 @@ batch 256, 10 epochs, no L2, 2 torch threads. Every contender runs in this one p
 (and, for peak memory, in a fresh subprocess each), so the ratios compare like with like.
 
     python benchmarks/bench_mlp.py [--repeats 3] [--device cpu|cuda] [--skip-memory]
+    python benchmarks/bench_mlp.py --predict-memory   # predict's peak memory by row count
 
 Prints a markdown table; paste it into benchmarks/RESULTS.md with the machine it ran on.
 """
@@ -224,14 +225,70 @@ print(json.dumps(dict(before=before, peak=max(peak[0], rss()), data=data, model=
     return growth / 2**20, (result["data"] + result["model"]) / 2**20
 
 
+def peak_predict_memory(rows_list, device):
+    """Peak resident memory ``predict_proba`` adds over its input, per row count, in MiB.
+
+    One fresh process: a model fitted on 2,000 rows, one warm-up prediction, then for each
+    row count a float64 input of 100 columns is created and a thread samples the resident
+    set size every millisecond while ``predict_proba`` runs (baseline: after the input
+    exists). Returns ``{rows: (peak growth, input size)}``.
+    """
+    code = f"""
+import json, os, threading, time
+import numpy as np, torch
+torch.set_num_threads({THREADS})
+from skdeep import DeepMLPClassifier
+page = os.sysconf("SC_PAGE_SIZE")
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * page
+rng = np.random.RandomState(0)
+clf = DeepMLPClassifier(hidden_layer_sizes={HIDDEN!r}, max_epochs=1, random_state=0,
+                        device={device!r})
+clf.fit(rng.normal(size=(2000, 100)), rng.randint(0, 4, 2000))
+clf.predict_proba(rng.normal(size=(20000, 100)))
+out = {{}}
+for n in {list(rows_list)!r}:
+    X = rng.normal(size=(n, 100))
+    peak, done = [0], threading.Event()
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.001)
+    before = rss()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    proba = clf.predict_proba(X)
+    done.set(); sampler.join()
+    out[n] = ((max(peak[0], rss()) - before) / 2**20, X.nbytes / 2**20)
+    del X, proba
+print(json.dumps(out))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return {int(k): tuple(v) for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--only-memory", action="store_true")
+    parser.add_argument(
+        "--predict-memory",
+        action="store_true",
+        help="only the peak memory of predict_proba at 10k, 100k, 400k and 1M rows",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(THREADS)
+    if args.predict_memory:
+        print("| rows | input (MiB) | predict_proba peak growth (MiB) | growth / input |")
+        print("|---:|---:|---:|---:|")
+        for n, (growth, size) in peak_predict_memory(
+            (10_000, 100_000, 400_000, 1_000_000), args.device
+        ).items():
+            print(f"| {n:,} | {size:.0f} | {growth:.0f} | {growth / size:.2f}x |")
+        return
     if args.only_memory:
         for name in CONTENDERS:
             growth, base = peak_fit_memory(name, args.device)

@@ -102,16 +102,16 @@ def test_failed_fits_are_failed_trials(data):
     failed = [t for t in s.study_.trials if t.state == optuna.trial.TrialState.FAIL]
     done = [t for t in s.study_.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert failed and done and len(failed) + len(done) == 6
-    assert all("dropout == 1.5, must be < 1.0" in t.user_attrs["error"] for t in failed)
+    assert all("'dropout' parameter" in t.user_attrs["error"] for t in failed)
     # Only the trials that fitted have rows, and they say which.
     assert [t.user_attrs["cv_results_index"] for t in done] == list(range(len(done)))
     assert len(s.cv_results_["params"]) == len(done)
     assert s.best_params_ == {"deepmlpclassifier__dropout": 0.0}
-    with pytest.raises(ValueError, match=r"Every fit of all 2 trials failed.*dropout == 1.5"):
+    with pytest.raises(ValueError, match=r"Every fit of all 2 trials failed.*'dropout' parameter"):
         OptunaSearchCV(pipeline(), {"deepmlpclassifier__dropout": [1.5]}, n_trials=2, cv=2).fit(
             X, y
         )
-    with pytest.raises(ValueError, match="dropout == 1.5"):
+    with pytest.raises(ValueError, match="'dropout' parameter"):
         OptunaSearchCV(
             pipeline(), {"deepmlpclassifier__dropout": [1.5]}, cv=2, error_score="raise"
         ).fit(X, y)
