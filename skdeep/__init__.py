@@ -14,6 +14,7 @@ _LAZY = {
     "DeepMLPRegressor": "skdeep.mlp",
     "LSTMTextClassifier": "skdeep.text",
     "VAEEncoder": "skdeep.vae",
+    "GANSampler": "skdeep.gan",
     "InconsistentVersionWarning": "skdeep.io",
     "ModelFileError": "skdeep.io",
     "load": "skdeep.io",
@@ -22,7 +23,7 @@ _LAZY = {
 }
 _SUBMODULES = ("datasets", "metrics", "nn", "preprocessing", "search")
 # The modules that define estimators: skdeep.load imports them to know every class.
-FAMILY_MODULES = ("skdeep.mlp", "skdeep.text", "skdeep.vae")
+FAMILY_MODULES = ("skdeep.mlp", "skdeep.text", "skdeep.vae", "skdeep.gan")
 
 __all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
 

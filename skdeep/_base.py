@@ -159,6 +159,8 @@ class DeepEstimator(BaseEstimator, abc.ABC):
     # Stop once the monitored loss stops improving (tol / n_iter_no_change), and warn when
     # it has not by max_epochs. A family whose losses never settle (a GAN) turns it off.
     _stops_on_convergence = True
+    # The history columns the progress display shows (verbose >= 1).
+    _progress_keys = ("train_loss", "valid_loss", "valid_score")
     # Shared-parameter docs that read differently in a family: {name: (type, text)}.
     _parameter_docs: dict[str, tuple[str, str]] = {}
 
@@ -311,7 +313,12 @@ class DeepEstimator(BaseEstimator, abc.ABC):
         """A fresh, initialised net with the estimator's callbacks."""
         callbacks = [
             ("divergence_guard", DivergenceGuard()),
-            ("progress", ProgressDisplay(self.verbose, self.max_epochs, name=type(self).__name__)),
+            (
+                "progress",
+                ProgressDisplay(
+                    self.verbose, self.max_epochs, type(self).__name__, self._progress_keys
+                ),
+            ),
         ]
         if type(self)._validation_score is not DeepEstimator._validation_score:
             callbacks.insert(0, ("valid_score", ValidationScore(self._validation_score)))

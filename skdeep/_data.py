@@ -16,10 +16,12 @@ continues correctly after ``skdeep.load``, and never touches the caller's RNG.
 
 Containers
     :class:`ArrayData` (rows of a tensor, a CSR matrix or a dict of tensors),
-    :class:`TextData` (variable-length token id sequences, stored flat).
+    :class:`TextData` (variable-length token id sequences, stored flat),
+    :class:`ConditionalRows` (a table's rows drawn by condition, for the GAN).
 Iterators
     :class:`BatchIterator` (contiguous or shuffled rows), :class:`BucketIterator`
-    (texts of similar length together).
+    (texts of similar length together), :class:`DrawnBatchIterator` (batches drawn by
+    the container, e.g. CTGAN's training-by-sampling).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ __all__ = [
     "ArrayData",
     "BatchIterator",
     "BucketIterator",
+    "ConditionalRows",
+    "DrawnBatchIterator",
     "SplitData",
     "TextData",
     "as_tensor",
@@ -248,6 +252,61 @@ class BucketIterator:
             batches = torch.split(torch.argsort(lengths, stable=True), self.batch_size)
         for index in batches:
             yield self.data.batch(index)
+
+
+class ConditionalRows:
+    """Training data of the tabular GAN: real rows (flat encoding) and their condition
+    sampler (:class:`skdeep._gan_sampling.ConditionSampler`).
+
+    It is not iterated row by row: :class:`DrawnBatchIterator` draws every batch by
+    training-by-sampling.
+    """
+
+    def __init__(self, flat, sampler, discriminator_steps):
+        self.flat = flat
+        self.sampler = sampler
+        self.discriminator_steps = discriminator_steps
+
+    def __len__(self):
+        return len(self.flat)
+
+    def draw(self, batch_size):
+        """One training step's batch: real rows and their conditions for each critic step
+        (the generator step shares the last one's).
+
+        Shapes: ``real`` (batch, steps, width), ``cond`` (batch, steps, cond_dim), ``mask``
+        (batch, steps, n_discrete); rows first, so that skorch reads the batch size as for
+        any other batch.
+        """
+        reals, conds, masks = [], [], []
+        for _ in range(self.discriminator_steps):
+            # torch's default generator: seeded by the estimator for each fit call.
+            cond, mask, rows = self.sampler.sample_train(batch_size)
+            conds.append(cond)
+            masks.append(mask)
+            reals.append(self.flat[rows])
+        X = {
+            "real": torch.stack(reals, dim=1),
+            "cond": torch.stack(conds, dim=1),
+            "mask": torch.stack(masks, dim=1),
+        }
+        return X, None
+
+
+class DrawnBatchIterator:
+    """Iterator of an epoch: ``len(data) // batch_size`` batches (at least one), each drawn by
+    training-by-sampling, as CTGAN defines an epoch."""
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        self.dataset = dataset
+        self.batch_size = batch_size
+
+    def __len__(self):
+        return max(1, len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        for _ in range(len(self)):
+            yield self.dataset.draw(self.batch_size)
 
 
 # --- arrays to tensors ------------------------------------------------------------------

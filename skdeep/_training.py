@@ -234,10 +234,11 @@ class ProgressDisplay(Callback):
 
     KEYS = ("train_loss", "valid_loss", "valid_score")
 
-    def __init__(self, verbose, total_epochs, name="train"):
+    def __init__(self, verbose, total_epochs, name="train", keys=KEYS):
         self.verbose = verbose
         self.total_epochs = total_epochs
         self.name = name
+        self.keys = keys
 
     def on_train_begin(self, net, **kwargs):
         self._bar = self._batch_bar = None
@@ -272,7 +273,7 @@ class ProgressDisplay(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
-        metrics = {k: row[k] for k in self.KEYS if k in row}
+        metrics = {k: row[k] for k in self.keys if k in row}
         if self._batch_bar is not None:
             self._batch_bar.close()
             self._batch_bar = None

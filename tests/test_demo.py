@@ -16,9 +16,10 @@ def test_demo_runs_every_step_and_reports_scores():
         timeout=900,
     )
     out = result.stdout
-    assert "[3/3]" in out and "Done." in out
+    assert "[4/4]" in out and "Done." in out
     accuracy, auc, _ = score_line(out, "DeepMLPClassifier (skdeep)")
     assert accuracy > 0.84 and auc > 0.88  # Adult test split
     accuracy, spam_f1, _ = score_line(out, "LSTMTextClassifier (skdeep)")
     assert accuracy > 0.93 and spam_f1 > 0.75  # SMS spam test split
     assert "VAEEncoder(8) (skdeep)" in out and "vae.sample(5)" in out
+    assert "conditions are always met" in out

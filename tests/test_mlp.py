@@ -420,3 +420,31 @@ def test_messages_show_plain_values_not_numpy_reprs(clf_data):
     X, _ = clf_data
     with pytest.raises(ValueError, match=r"only one class \('a'\)"):
         DeepMLPClassifier(**FAST).fit(X, np.array(["a"] * len(X)))
+
+
+def test_regressor_standardises_the_target_and_undoes_it(reg_data):
+    X, Y = reg_data
+    dollars = Y[:, 0] * 50_000 + 200_000  # a price-like target, far from unit scale
+    reg = DeepMLPRegressor(**FAST).fit(X, dollars)
+    assert reg.score(X, dollars) > 0.9
+    np.testing.assert_allclose(reg._y_mean, [dollars.mean()])
+    assert abs(reg.predict(X).mean() - dollars.mean()) < 0.05 * dollars.std()
+    raw = DeepMLPRegressor(**dict(FAST, normalize_y=False)).fit(X, dollars)
+    assert raw.score(X, dollars) < reg.score(X, dollars)
+    constant = DeepMLPRegressor(**dict(FAST, max_epochs=20)).fit(X, np.full(len(X), 7.0))
+    assert abs(constant.predict(X).mean() - 7.0) < 0.2
+
+
+def test_glorot_initialisation_as_scikit_learn_and_torchs_on_request():
+    X, y = np.random.RandomState(0).normal(size=(30, 8)), np.arange(30) % 3
+    bounds = {
+        "glorot": [np.sqrt(6 / (8 + 32)), np.sqrt(6 / (32 + 3))],  # sklearn's _init_coef
+        "torch": [1 / np.sqrt(8), 1 / np.sqrt(32)],  # nn.Linear's default
+    }
+    for init, expected in bounds.items():
+        clf = DeepMLPClassifier(hidden_layer_sizes=(32,), init=init, max_epochs=1)
+        clf.set_params(learning_rate=1e-12, random_state=0).fit(X, y)  # weights barely move
+        for layer, bound in zip(clf._linear_layers(), expected, strict=True):
+            assert 0.9 * bound < layer.weight.abs().max() <= bound + 1e-6
+    with pytest.raises(ValueError, match="'init' parameter of DeepMLPClassifier"):
+        DeepMLPClassifier(init="he").fit(X, y)

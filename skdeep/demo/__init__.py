@@ -7,6 +7,7 @@ scores it reached next to a classic scikit-learn baseline.
 
 from __future__ import annotations
 
+from skdeep.demo.gan import gan_step
 from skdeep.demo.mlp import mlp_step
 from skdeep.demo.text import text_step
 from skdeep.demo.vae import vae_step
@@ -15,6 +16,7 @@ STEPS = [
     ("Tabular classification: DeepMLPClassifier", mlp_step),
     ("Text classification: LSTMTextClassifier", text_step),
     ("Autoencoder features and sampling: VAEEncoder", vae_step),
+    ("Synthetic rows: GANSampler", gan_step),
 ]
 
 

@@ -1,7 +1,8 @@
 """Plain ``torch.nn`` modules behind the skdeep estimators (no sklearn inside)."""
 
+from skdeep.nn.gan import Discriminator, Generator
 from skdeep.nn.mlp import ACTIVATIONS, MLP
 from skdeep.nn.text import TextLSTM
 from skdeep.nn.vae import VAE, ELBOLoss
 
-__all__ = ["ACTIVATIONS", "MLP", "VAE", "ELBOLoss", "TextLSTM"]
+__all__ = ["ACTIVATIONS", "MLP", "VAE", "Discriminator", "ELBOLoss", "Generator", "TextLSTM"]

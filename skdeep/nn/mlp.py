@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import torch
 from torch import nn
 
 ACTIVATIONS = {
@@ -26,6 +29,10 @@ class MLP(nn.Module):
         Dropout probability after each hidden activation.
     batch_norm : bool
         Batch normalisation before each hidden activation.
+    init : {"glorot", "torch"}
+        ``"glorot"``: weights and biases uniform in ``+-sqrt(6 / (fan_in + fan_out))``, as
+        scikit-learn's MLP initialises them (Glorot & Bengio, 2010); ``"torch"``: PyTorch's
+        default for ``nn.Linear`` (uniform in ``+-1 / sqrt(fan_in)``).
     """
 
     def __init__(
@@ -36,6 +43,7 @@ class MLP(nn.Module):
         activation="relu",
         dropout=0.0,
         batch_norm=False,
+        init="torch",
     ):
         super().__init__()
         layers = []
@@ -51,6 +59,21 @@ class MLP(nn.Module):
             width = size
         layers.append(nn.Linear(width, n_outputs))
         self.layers = nn.Sequential(*layers)
+        if init == "glorot":
+            for layer in self.layers:
+                if isinstance(layer, nn.Linear):
+                    glorot_uniform_(layer)
+        elif init != "torch":
+            raise ValueError(f"init={init!r} is not supported; expected 'glorot' or 'torch'.")
 
     def forward(self, X):
         return self.layers(X)
+
+
+@torch.no_grad()
+def glorot_uniform_(layer):
+    """scikit-learn MLP's initialisation of a linear layer, weights and bias alike."""
+    bound = math.sqrt(6.0 / (layer.in_features + layer.out_features))
+    layer.weight.uniform_(-bound, bound)
+    if layer.bias is not None:
+        layer.bias.uniform_(-bound, bound)
