@@ -323,8 +323,10 @@ class DeepEstimator(BaseEstimator, abc.ABC):
         if type(self)._validation_score is not DeepEstimator._validation_score:
             callbacks.insert(0, ("valid_score", ValidationScore(self._validation_score)))
         # Callbacks are copied like sklearn clones sub-estimators: fit must not mutate
-        # parameters. The fitted copies are reachable as ``net_.callbacks_``.
-        user = copy.deepcopy(list(self.callbacks or []))
+        # parameters. The fitted copies are reachable as ``net_.callbacks_``. An Optuna
+        # trial a callback holds (a pruning callback) is shared, not copied: the copy must
+        # report to the study the user's trial belongs to.
+        user = copy.deepcopy(list(self.callbacks or []), _shared_trials(self.callbacks))
         # Order matters at epoch end: score, guard, user callbacks, display, then stopping
         # (which ends the epoch loop by raising).
         callbacks = callbacks[:-1] + user + callbacks[-1:]
@@ -554,6 +556,17 @@ class DeepEstimator(BaseEstimator, abc.ABC):
             )
         self.net_.history = History([dict(row, batches=[]) for row in self.history_])
         return self
+
+
+def _shared_trials(callbacks):
+    """A ``deepcopy`` memo that keeps the Optuna trials held by ``callbacks`` as they are."""
+    memo = {}
+    for item in callbacks or []:
+        callback = item[1] if isinstance(item, tuple) else item
+        for value in getattr(callback, "__dict__", {}).values():
+            if type(value).__module__.startswith("optuna.trial"):
+                memo[id(value)] = value
+    return memo
 
 
 def _as_outputs(out):
