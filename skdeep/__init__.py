@@ -15,6 +15,7 @@ _LAZY = {
     "LSTMTextClassifier": "skdeep.text",
     "VAEEncoder": "skdeep.vae",
     "GANSampler": "skdeep.gan",
+    "TransformerLMGenerator": "skdeep.lm",
     "InconsistentVersionWarning": "skdeep.io",
     "ModelFileError": "skdeep.io",
     "load": "skdeep.io",
@@ -23,7 +24,7 @@ _LAZY = {
 }
 _SUBMODULES = ("datasets", "metrics", "nn", "preprocessing", "search")
 # The modules that define estimators: skdeep.load imports them to know every class.
-FAMILY_MODULES = ("skdeep.mlp", "skdeep.text", "skdeep.vae", "skdeep.gan")
+FAMILY_MODULES = ("skdeep.mlp", "skdeep.text", "skdeep.vae", "skdeep.gan", "skdeep.lm")
 
 __all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
 

@@ -17,11 +17,13 @@ continues correctly after ``skdeep.load``, and never touches the caller's RNG.
 Containers
     :class:`ArrayData` (rows of a tensor, a CSR matrix or a dict of tensors),
     :class:`TextData` (variable-length token id sequences, stored flat),
-    :class:`ConditionalRows` (a table's rows drawn by condition, for the GAN).
+    :class:`ConditionalRows` (a table's rows drawn by condition, for the GAN),
+    :class:`TokenStream` (one stream of token ids, for the language model).
 Iterators
     :class:`BatchIterator` (contiguous or shuffled rows), :class:`BucketIterator`
     (texts of similar length together), :class:`DrawnBatchIterator` (batches drawn by
-    the container, e.g. CTGAN's training-by-sampling).
+    the container, e.g. CTGAN's training-by-sampling), :class:`WindowIterator` (random
+    ``block_size`` windows of a token stream).
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ __all__ = [
     "DrawnBatchIterator",
     "SplitData",
     "TextData",
+    "TokenStream",
+    "WindowIterator",
     "as_tensor",
     "to_device",
 ]
@@ -307,6 +311,61 @@ class DrawnBatchIterator:
     def __iter__(self):
         for _ in range(len(self)):
             yield self.dataset.draw(self.batch_size)
+
+
+class TokenStream:
+    """A language model's training data: one 1-D stream of token ids.
+
+    Training batches are ``batch_size`` windows of ``block_size + 1`` tokens starting at
+    random positions (inputs: the first ``block_size``, targets: the same shifted by one);
+    evaluation batches are the disjoint windows of the stream in order.
+    """
+
+    def __init__(self, ids, block_size):
+        self.ids = ids
+        self.block_size = block_size
+
+    def __len__(self):
+        """Number of tokens."""
+        return len(self.ids)
+
+    def window_starts(self):
+        """Starts of the disjoint evaluation windows (a partial last window is left out)."""
+        return torch.arange(0, len(self.ids) - self.block_size, self.block_size)
+
+    def batch(self, starts):
+        steps = torch.arange(self.block_size + 1)
+        windows = self.ids[starts.unsqueeze(1) + steps]
+        return windows[:, :-1], windows[:, 1:]
+
+
+class WindowIterator:
+    """skorch ``iterator_train`` / ``iterator_valid`` over a :class:`TokenStream`.
+
+    ``shuffle=True`` (training): ``n_batches`` batches of windows at random starts, drawn
+    from torch's default generator (seeded by the estimator); otherwise every disjoint
+    window once, in order.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, n_batches=1):
+        self.data = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.n_batches = n_batches
+
+    def __len__(self):
+        if self.shuffle:
+            return self.n_batches
+        return -(-len(self.data.window_starts()) // self.batch_size)
+
+    def __iter__(self):
+        if self.shuffle:
+            n_starts = len(self.data) - self.data.block_size
+            for _ in range(self.n_batches):
+                yield self.data.batch(torch.randint(n_starts, (self.batch_size,)))
+        else:
+            for starts in torch.split(self.data.window_starts(), self.batch_size):
+                yield self.data.batch(starts)
 
 
 # --- arrays to tensors ------------------------------------------------------------------

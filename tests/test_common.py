@@ -36,6 +36,7 @@ from skdeep import (
     GANSampler,
     LSTMTextClassifier,
     TrainingDivergedError,
+    TransformerLMGenerator,
     VAEEncoder,
 )
 from skdeep._docs import SHARED_PARAMETERS
@@ -83,6 +84,12 @@ def mixed_table():
     return frame, None
 
 
+def corpus():
+    rng = np.random.RandomState(0)
+    words = ["the", "cat", "sat", "on", "mat", "dog", "log", "a"]
+    return [" ".join(rng.choice(words, 10)) + "." for _ in range(40)], None
+
+
 def proba(est, X):
     return est.predict_proba(X)
 
@@ -93,6 +100,12 @@ def predict(est, X):
 
 def gan_outputs(est, X):
     return est.sample(30, random_state=0).to_numpy(dtype=object)
+
+
+def lm_outputs(est, X):
+    scores = est.score_samples(X[:6]).tolist()
+    texts = est.generate(["the", "a dog"], max_new_tokens=8, random_state=0)
+    return np.array([*scores, *texts], dtype=object)
 
 
 def vae_outputs(est, X):
@@ -119,6 +132,16 @@ class Case:
 MLP_FAST = dict(hidden_layer_sizes=(16,), learning_rate=1e-2, batch_size=50, random_state=0)
 TEXT_FAST = dict(embedding_dim=8, hidden_size=8, learning_rate=1e-2, batch_size=16, random_state=0)
 VAE_FAST = dict(hidden_layer_sizes=(16,), n_components=2, batch_size=50, random_state=0)
+LM_FAST = dict(
+    n_layer=1,
+    n_head=2,
+    n_embd=16,
+    block_size=16,
+    batch_size=8,
+    steps_per_epoch=5,
+    learning_rate=1e-2,
+    random_state=0,
+)
 GAN_FAST = dict(
     generator_dim=(16,),
     discriminator_dim=(16,),
@@ -162,6 +185,13 @@ CASES = [
         gan_outputs,
         ("sample",),
         module_param=("generator_dim", (4,)),
+    ),
+    Case(
+        TransformerLMGenerator(**LM_FAST, max_epochs=3, dropout=0.1),
+        corpus,
+        lm_outputs,
+        ("generate", "score", "score_samples", "perplexity"),
+        module_param=("n_embd", 8),
     ),
 ]
 IDS = [case.id for case in CASES]
@@ -468,6 +498,32 @@ class _NumbersAsText(LSTMTextClassifier):
         return tags
 
 
+class _NumbersAsCorpus(TransformerLMGenerator):
+    """The language model's numeric adapter for scikit-learn's checks: each numeric row
+    becomes a document of tokens, so fit / score semantics run on the model itself."""
+
+    def fit(self, X, y=None):
+        return super().fit(rows_to_texts(validate_data(self, X)))
+
+    def partial_fit(self, X, y=None):
+        X = validate_data(self, X, reset=not hasattr(self, "n_features_in_"))
+        return super().partial_fit(rows_to_texts(X))
+
+    def score_samples(self, X):
+        self._check_fitted()
+        return super().score_samples(rows_to_texts(validate_data(self, X, reset=False)))
+
+    def score(self, X, y=None):
+        self._check_fitted()
+        return super().score(rows_to_texts(validate_data(self, X, reset=False)))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.string = False
+        return tags
+
+
 _FLOAT32_WEIGHTS = (
     "Training runs in float32: integer sample weights and repeated rows give the same "
     "model only up to float32 rounding (~1e-7 relative), the check demands rtol=1e-7. "
@@ -498,6 +554,7 @@ CHECKED = [
     _NumbersAsText(**{**TEXT_FAST, "max_epochs": 20}),
     VAEEncoder(n_components=2, hidden_layer_sizes=(16,), max_epochs=20, random_state=0),
     GANSampler(**{**GAN_FAST, "max_epochs": 2}),
+    _NumbersAsCorpus(**{**LM_FAST, "block_size": 8, "max_epochs": 2}),
 ]
 
 

@@ -8,6 +8,7 @@ scores it reached next to a classic scikit-learn baseline.
 from __future__ import annotations
 
 from skdeep.demo.gan import gan_step
+from skdeep.demo.lm import lm_step
 from skdeep.demo.mlp import mlp_step
 from skdeep.demo.text import text_step
 from skdeep.demo.vae import vae_step
@@ -17,6 +18,7 @@ STEPS = [
     ("Text classification: LSTMTextClassifier", text_step),
     ("Autoencoder features and sampling: VAEEncoder", vae_step),
     ("Synthetic rows: GANSampler", gan_step),
+    ("Language model: TransformerLMGenerator", lm_step),
 ]
 
 
