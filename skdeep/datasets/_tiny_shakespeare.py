@@ -18,11 +18,11 @@ def load_tiny_shakespeare(*, split="all", return_text=False):
     1,115,394 characters of Shakespeare's plays, speaker names followed by their lines, in one
     string. The data ship with the package; nothing is downloaded.
 
-    =================   ==========================
+    ==================  ==========================
     Characters                           1,115,394
     Distinct chars                              65
     Train / validation  first 90% / last 10% chars
-    =================   ==========================
+    ==================  ==========================
 
     Parameters
     ----------
