@@ -234,8 +234,8 @@ class GANSampler(DeepEstimator):
     >>> rows = gan.sample(5, random_state=0)
     >>> rows.dtypes.equals(df.dtypes)
     True
-    >>> (gan.sample(20, conditions={"pet": "dog"}, random_state=0)["pet"] == "dog").all()
-    np.True_
+    >>> bool((gan.sample(20, conditions={"pet": "dog"}, random_state=0)["pet"] == "dog").all())
+    True
     """
 
     _parameter_constraints = {
