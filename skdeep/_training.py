@@ -15,7 +15,6 @@ What this module changes in skorch, and why:
 
 from __future__ import annotations
 
-import copy
 import math
 import sys
 from typing import Any
@@ -193,7 +192,7 @@ class StopWhenStalled(Callback):
         if current < self.best_:
             self.best_epoch_ = net.history[-1, "epoch"]
             if self.restore_best:
-                self.best_weights_ = copy.deepcopy(net.module_.state_dict())
+                self._keep_weights(net.module_.state_dict())
         if current > self.best_ - self.tol:
             self.misses_ += 1
         else:
@@ -207,6 +206,14 @@ class StopWhenStalled(Callback):
                     f"for {self.patience} epochs."
                 )
             raise KeyboardInterrupt  # skorch's way to end fit_loop early
+
+    def _keep_weights(self, state):
+        # Copy into the buffers of the previous best: one allocation per fit, not per epoch.
+        if self.best_weights_ is None or self.best_weights_.keys() != state.keys():
+            self.best_weights_ = {name: tensor.detach().clone() for name, tensor in state.items()}
+            return
+        for name, tensor in state.items():
+            self.best_weights_[name].copy_(tensor)
 
     def on_train_end(self, net, **kwargs):
         if self.active and self.best_weights_ is not None:

@@ -17,6 +17,7 @@ __all__ = [
     "check_bool",
     "check_device",
     "check_finite",
+    "check_frame",
     "check_int",
     "check_layer_sizes",
     "check_option",
@@ -178,3 +179,21 @@ def check_finite(X, *, estimator_name, feature_names=None, input_name="X"):
         "missing or infinite values: impute or drop them first, e.g. with "
         "sklearn.impute.SimpleImputer in a Pipeline."
     )
+
+
+def check_frame(estimator, frame, *, reset):
+    """Check a DataFrame's names, width and rows as ``validate_data`` would, keeping its dtypes.
+
+    For the tabular families, whose encoder takes mixed columns as they are (``validate_data``
+    would make every column float) and names the column at fault in its own checks.
+    """
+    from sklearn.utils.validation import _check_feature_names, _check_n_features
+
+    _check_feature_names(estimator, frame, reset=reset)
+    _check_n_features(estimator, frame, reset=reset)
+    if frame.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={frame.shape}) while a minimum of 1 is "
+            f"required by {type(estimator).__name__}."
+        )
+    return frame

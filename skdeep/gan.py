@@ -10,14 +10,14 @@ import sys
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.utils.validation import _check_feature_names, _check_n_features, validate_data
+from sklearn.utils.validation import validate_data
 from skorch.callbacks import PassthroughScoring
 
 from skdeep._base import DeepEstimator, _make_seed
 from skdeep._data import ConditionalRows, DrawnBatchIterator
 from skdeep._gan_sampling import ConditionSampler
 from skdeep._training import TrainingNet
-from skdeep._validation import Int, Real, check_layer_sizes, parameter_error
+from skdeep._validation import Int, Real, check_frame, check_layer_sizes, parameter_error
 from skdeep.nn.gan import (
     Discriminator,
     Generator,
@@ -371,8 +371,8 @@ class GANSampler(DeepEstimator):
             ).fit(table)
         else:
             encoder = self.encoder_
-        flat = encoder.transform_flat(table)
-        _, codes = encoder.transform(table)
+        values, codes = encoder.transform(table)
+        flat = encoder.codes_to_flat(values, codes)
         n_discrete = len(encoder.categorical_columns_)
         sampler = ConditionSampler(codes[:, :n_discrete], encoder.cardinalities_[:n_discrete])
         if first_call:  # set only now that the data is known to be valid
@@ -389,14 +389,7 @@ class GANSampler(DeepEstimator):
         NaN allowed (a missing value) and inf refused by the encoder.
         """
         if isinstance(X, pd.DataFrame):
-            _check_feature_names(self, X, reset=reset)
-            _check_n_features(self, X, reset=reset)
-            if X.shape[0] == 0:
-                raise ValueError(
-                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
-                    f"required by {type(self).__name__}."
-                )
-            return X
+            return check_frame(self, X, reset=reset)
         return validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan")
 
     def _build_module(self):
