@@ -128,7 +128,7 @@ class DeepEstimator(BaseEstimator, abc.ABC):
         "alpha": [Real(0, None, closed="left")],
         "batch_size": [Int(1, None, closed="left")],
         "max_epochs": [Int(1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Real(0, 1, closed="neither")],
         "n_iter_no_change": [Int(1, None, closed="left")],
         "tol": [Real(0, None, closed="left")],
@@ -144,7 +144,11 @@ class DeepEstimator(BaseEstimator, abc.ABC):
         "feature_names_in_",
         "n_iter_",
         "history_",
+        "do_early_stopping_",
     )
+    # early_stopping="auto" holds out a validation split only when it has at least this
+    # many rows: fewer score too noisily to pick an epoch by (and tiny data needs them all).
+    _auto_min_validation_rows = 10
     # Fitted data adapters, by attribute name: saved through their JSON ``get_state()``
     # and restored with ``cls.from_state()`` before the module is rebuilt.
     _adapters: dict[str, type] = {}
@@ -330,13 +334,12 @@ class DeepEstimator(BaseEstimator, abc.ABC):
         # Order matters at epoch end: score, guard, user callbacks, display, then stopping
         # (which ends the epoch loop by raising).
         callbacks = callbacks[:-1] + user + callbacks[-1:]
-        if self._stops_on_convergence:
-            monitor = "valid_loss" if self.early_stopping else "train_loss"
+        if self._stops_on_convergence:  # what it monitors is set per fit (_run_training)
             stopper = StopWhenStalled(
-                monitor,
+                "train_loss",
                 self.n_iter_no_change,
                 self.tol,
-                restore_best=self.early_stopping,
+                restore_best=False,
                 sink=_stderr if self.verbose >= 2 else None,
             )
             callbacks.append(("stopping", stopper))
@@ -355,6 +358,14 @@ class DeepEstimator(BaseEstimator, abc.ABC):
             **self._net_params(),
         )
         return net.initialize()
+
+    def _uses_early_stopping(self, data):
+        """Whether this fit holds out a validation split: ``early_stopping`` as a bool, and
+        for ``"auto"`` whether ``validation_fraction`` of ``data`` makes enough rows."""
+        if self.early_stopping != "auto":
+            return bool(self.early_stopping)
+        n_valid = math.ceil(self.validation_fraction * len(data))
+        return min(n_valid, len(data) - n_valid) >= self._auto_min_validation_rows
 
     def _validation_split(self, data, stratify=None):
         """Hold out ``validation_fraction`` of ``data`` (stratified when possible)."""
@@ -399,9 +410,16 @@ class DeepEstimator(BaseEstimator, abc.ABC):
                 if changed:  # e.g. a lower learning rate for the next epochs
                     self.net_.set_params(**changed)
             stopper = dict(self.net_.callbacks_).get("stopping")
+            validate = (
+                not partial and self._stops_on_convergence and self._uses_early_stopping(data)
+            )
+            if self._stops_on_convergence and (first_call or not partial):
+                self.do_early_stopping_ = validate
             if stopper is not None:
                 stopper.active = not partial
-            if not partial and self._stops_on_convergence and self.early_stopping:
+                stopper.monitor = "valid_loss" if validate else "train_loss"
+                stopper.restore_best = validate
+            if validate:
                 split = SplitData(*self._validation_split(data, stratify))
             else:
                 split = SplitData(data)
@@ -410,7 +428,7 @@ class DeepEstimator(BaseEstimator, abc.ABC):
         self.n_iter_ = len(self.history_)
         if stopper is not None and not partial and not stopper.converged_:
             advice = "raise max_epochs or tol" + (
-                "" if self.early_stopping else ", or set early_stopping=True"
+                "" if self.do_early_stopping_ else ", or set early_stopping=True"
             )
             warnings.warn(
                 f"{type(self).__name__}: max_epochs={self.max_epochs} reached and the "

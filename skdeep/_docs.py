@@ -15,6 +15,13 @@ import textwrap
 
 PLACEHOLDER = "{shared_parameters}"
 
+# What early_stopping="auto" means, in every family's fragment for it.
+AUTO_EARLY_STOPPING = (
+    '``"auto"`` is True when the held-out part has at least 10 rows (100 rows at '
+    "``validation_fraction=0.1``) and False below, where every row is needed for "
+    "training; ``do_early_stopping_`` tells what the last ``fit`` did."
+)
+
 SHARED_PARAMETER_DOCS = {
     "alpha": (
         "float",
@@ -40,15 +47,16 @@ SHARED_PARAMETER_DOCS = {
         "Maximum number of passes over the training data (scikit-learn's ``max_iter``).",
     ),
     "early_stopping": (
-        "bool",
+        'bool or "auto"',
         "Hold out ``validation_fraction`` of the training data (stratified for "
         "classifiers), stop when the validation loss has not improved by ``tol`` for "
         "``n_iter_no_change`` epochs and restore the weights of the best epoch. When False, "
-        "training stops once the training loss stops improving, as scikit-learn's MLP does.",
+        "training stops once the training loss stops improving, as scikit-learn's MLP does. "
+        + AUTO_EARLY_STOPPING,
     ),
     "validation_fraction": (
         "float in (0, 1)",
-        "Share of the training data held out when ``early_stopping=True``.",
+        "Share of the training data held out when early stopping is on.",
     ),
     "n_iter_no_change": (
         "int",

@@ -328,6 +328,8 @@ class TransformerLMGenerator(DeepEstimator):
 
     _parameter_constraints = {
         **DeepEstimator._parameter_constraints,
+        # A token stream's split is its tail, sized in windows, not rows: no "auto" here.
+        "early_stopping": ["boolean"],
         "tokenizer": [StrOptions({"char", "byte", "bpe"})],
         "vocab_size": [Int(258, None, closed="left")],
         # A str, not a Path: skdeep.save stores parameters as plain JSON.

@@ -150,7 +150,7 @@ class _BaseMLP(DeepEstimator):
     @property
     def best_loss_(self):
         """Lowest training loss, or None with ``early_stopping`` (as scikit-learn)."""
-        if self._fitted("best_loss_").early_stopping:
+        if self._fitted("best_loss_")._validated():
             return None
         return min(self.loss_curve_)
 
@@ -159,7 +159,7 @@ class _BaseMLP(DeepEstimator):
         """Validation score of each epoch with ``early_stopping`` (accuracy or R^2), else
         None (as scikit-learn)."""
         history = self._fitted("validation_scores_").history_
-        if not self.early_stopping:
+        if not self._validated():
             return None
         return [row["valid_score"] for row in history if "valid_score" in row]
 
@@ -184,6 +184,10 @@ class _BaseMLP(DeepEstimator):
     def n_layers_(self):
         """Number of layers, input and output included (as scikit-learn counts)."""
         return len(self._linear_layers()) + 1
+
+    def _validated(self):
+        # Models saved before early_stopping="auto" existed lack do_early_stopping_.
+        return getattr(self, "do_early_stopping_", self.early_stopping is True)
 
     def _linear_layers(self):
         module = self._fitted("coefs_").module_

@@ -18,6 +18,7 @@ from sklearn.utils.validation import _check_y
 from skdeep._base import DeepEstimator
 from skdeep._classification import ClassifierTraining
 from skdeep._data import BucketIterator, TextData
+from skdeep._docs import AUTO_EARLY_STOPPING
 from skdeep._validation import Int, Real, parameter_error
 from skdeep.nn.text import TextLSTM, parse_pooling
 from skdeep.preprocessing.text import PAD_ID, UNK_ID, TextVocabulary, check_texts
@@ -181,11 +182,11 @@ class LSTMTextClassifier(ClassifierMixin, ClassifierTraining, DeepEstimator):
     _parameter_docs = {
         "batch_size": ("int", "Texts per training step."),
         "early_stopping": (
-            "bool",
+            'bool or "auto"',
             "Hold out ``validation_fraction`` of the texts (stratified), stop when the "
             "validation loss has not improved by ``tol`` for ``n_iter_no_change`` epochs and "
             "restore the weights of the best epoch. When False, training stops once the "
-            "training loss stops improving.",
+            "training loss stops improving. " + AUTO_EARLY_STOPPING,
         ),
     }
 

@@ -11,23 +11,20 @@ import torch
 from pandas.api import types as pdt
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    check_array,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, validate_data
 from skorch.callbacks import PassthroughScoring
 from skorch.utils import to_tensor
 
 from skdeep._base import DeepEstimator, _make_seed
 from skdeep._data import ArrayData
+from skdeep._docs import AUTO_EARLY_STOPPING
 from skdeep._training import TrainingNet
 from skdeep._validation import (
     Int,
     Real,
     check_bool,
     check_finite,
+    check_frame,
     check_int,
     check_layer_sizes,
 )
@@ -193,11 +190,11 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
     _net_class = _VAENet
     _parameter_docs = {
         "early_stopping": (
-            "bool",
+            'bool or "auto"',
             "Hold out ``validation_fraction`` of the rows, stop when the validation loss (the "
             "objective with ``z`` at the posterior mean) has not improved by ``tol`` for "
             "``n_iter_no_change`` epochs and restore the weights of the best epoch. When "
-            "False, training stops once the training loss stops improving.",
+            "False, training stops once the training loss stops improving. " + AUTO_EARLY_STOPPING,
         ),
         "tol": (
             "float",
@@ -316,14 +313,7 @@ class VAEEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, DeepEstimato
         """
         name = type(self).__name__
         if isinstance(X, pd.DataFrame) and _is_mixed(X):
-            _check_feature_names(self, X, reset=reset)
-            _check_n_features(self, X, reset=reset)
-            if X.shape[0] == 0:
-                raise ValueError(
-                    f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is "
-                    f"required by {name}."
-                )
-            return X
+            return check_frame(self, X, reset=reset)
         if not reset and self.encoder_.categorical_columns_ and not isinstance(X, pd.DataFrame):
             raise ValueError(
                 f"{name} was fitted on a DataFrame with categorical columns "
