@@ -150,7 +150,8 @@ class DeepEstimator(BaseEstimator, abc.ABC):
     # many rows: fewer score too noisily to pick an epoch by (and tiny data needs them all).
     _auto_min_validation_rows = 10
     # Fitted data adapters, by attribute name: saved through their JSON ``get_state()``
-    # and restored with ``cls.from_state()`` before the module is rebuilt.
+    # and restored with ``cls.from_state()`` before the module is rebuilt (when the fit
+    # set them: an adapter may serve some inputs only).
     _adapters: dict[str, type] = {}
     # Parameters that shape the network (or its fitted adapter): a continuation (warm
     # start, partial_fit) that changed one is refused. The optimiser's kind and its weight
@@ -515,8 +516,9 @@ class DeepEstimator(BaseEstimator, abc.ABC):
         }
         attributes["_seed"] = self._seed
         attributes["_built_with"] = self._built_with
-        for name in self._adapters:
-            attributes[f"_adapter:{name}"] = getattr(self, name).get_state()
+        for name in self._adapters:  # an adapter a fit did not need is absent
+            if hasattr(self, name):
+                attributes[f"_adapter:{name}"] = getattr(self, name).get_state()
         tensors = {}
         for name in self.net_._modules + self.net_._criteria:
             module = getattr(self.net_, name + "_")
@@ -543,7 +545,8 @@ class DeepEstimator(BaseEstimator, abc.ABC):
             if old in attributes:
                 attributes[f"_adapter:{new}"] = attributes.pop(old)
         for name, cls in self._adapters.items():
-            setattr(self, name, cls.from_state(attributes.pop(f"_adapter:{name}")))
+            if f"_adapter:{name}" in attributes:
+                setattr(self, name, cls.from_state(attributes.pop(f"_adapter:{name}")))
         for name, value in attributes.items():
             setattr(self, name, value)
         if not hasattr(self, "_built_with"):

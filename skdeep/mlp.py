@@ -10,14 +10,15 @@ import pandas as pd
 import torch
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _num_samples, validate_data
+from sklearn.utils.validation import _check_y, _num_samples, validate_data
 from torch import nn
 
 from skdeep._base import DeepEstimator
 from skdeep._classification import ClassifierTraining, normalised_weights
 from skdeep._data import ArrayData, as_tensor
-from skdeep._validation import Real, check_finite, check_layer_sizes
+from skdeep._validation import Real, check_finite, check_frame, check_layer_sizes
 from skdeep.nn import ACTIVATIONS, MLP
+from skdeep.preprocessing.tabular import TabularEncoder
 
 __all__ = ["DeepMLPClassifier", "DeepMLPRegressor"]
 
@@ -37,35 +38,90 @@ class _BaseMLP(DeepEstimator):
     }
     _module_params = ("hidden_layer_sizes", "activation", "dropout", "batch_norm", "init")
     _multi_output = False  # the regressor takes a 2-D y of several targets
+    # Fitted only on a DataFrame with categorical columns (see _takes_table).
+    _adapters = {"encoder_": TabularEncoder}
 
     def _check_params(self):
         check_layer_sizes(self)
 
     def _build_module(self):
+        encoder = getattr(self, "encoder_", None)
         return MLP(
-            self.n_features_in_,
+            self.n_features_in_ if encoder is None else len(encoder.numeric_columns_),
             self._n_outputs(),
             hidden_layer_sizes=check_layer_sizes(self),
             activation=self.activation,
             dropout=self.dropout,
             batch_norm=self.batch_norm,
             init=self.init,
+            cardinalities=() if encoder is None else tuple(encoder.cardinalities_),
         )
 
     def _net_params(self):
         return {**super()._net_params(), "l1": self.l1}
 
     def _prepare_data(self, X, y, sample_weight, *, first_call, partial, classes):
-        X, y = self._validate_tabular(X, reset=first_call, y=y)
-        if self.batch_norm and X.shape[0] < 2:
+        table = self._takes_table(X, first_call)
+        if table:
+            encoder, inputs, y = self._encode_table(X, y, first_call)
+            n_rows = len(y)
+        else:
+            X, y = self._validate_tabular(X, reset=first_call, y=y)
+            inputs, n_rows = as_tensor(X), X.shape[0]
+        if self.batch_norm and n_rows < 2:
             raise ValueError(
-                f"batch_norm=True needs at least 2 samples to train, got {X.shape[0]} "
+                f"batch_norm=True needs at least 2 samples to train, got {n_rows} "
                 "sample; set batch_norm=False or pass more rows."
             )
         target, stratify, weight = self._encode_target(
             y, sample_weight, X, first_call, classes, partial
         )
-        return ArrayData(as_tensor(X), target, weight), stratify
+        if first_call:  # the input is known to be valid now
+            if table:
+                self.encoder_ = encoder
+            else:
+                self.__dict__.pop("encoder_", None)  # from an earlier fit on a table
+        return ArrayData(inputs, target, weight), stratify
+
+    # --- mixed tables: categorical columns encoded inside the estimator ----------------
+
+    def _takes_table(self, X, first_call):
+        """Whether ``X`` goes through the fitted :class:`TabularEncoder`: at fit, a DataFrame
+        with a column that is neither numeric nor bool; later, whatever fit decided."""
+        if not first_call:
+            return hasattr(self, "encoder_")
+        return isinstance(X, pd.DataFrame) and not all(
+            pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+            for dtype in X.dtypes
+        )
+
+    def _encode_table(self, X, y, first_call):
+        """``(encoder, {"X": numeric, "X_cat": codes}, y)`` for a mixed DataFrame."""
+        if not isinstance(X, pd.DataFrame):
+            raise ValueError(
+                f"{type(self).__name__} was fitted on a DataFrame with categorical columns "
+                f"{self.encoder_.categorical_columns_[:5]}; pass a DataFrame with the columns "
+                f"seen during fit, not {type(X).__name__}."
+            )
+        check_frame(self, X, reset=first_call)
+        if y is not None and len(y) != len(X):
+            raise ValueError(
+                f"X and y have different lengths: X has {len(X)} rows, y has {len(y)} "
+                "values; they must describe the same samples."
+            )
+        shape = np.shape(np.asarray(y))
+        multi_output = self._multi_output or (len(shape) == 2 and shape[1] > 1)
+        # validate_data would check X's names against "no_validation" and warn.
+        y = _check_y(y, multi_output=multi_output, estimator=self)
+        encoder = self._fit_encoder(X) if first_call else self.encoder_
+        x_num, x_cat = encoder.transform(X)
+        return encoder, {"X": torch.from_numpy(x_num), "X_cat": torch.from_numpy(x_cat)}, y
+
+    @staticmethod
+    def _fit_encoder(X):
+        # Unknown categories at predict add nothing to the first layer (code -1), as an
+        # all-zero one-hot row would; missing values of a category are a level of their own.
+        return TabularEncoder(handle_unknown="ignore").fit(X)
 
     # --- tabular input ----------------------------------------------------------------
 
@@ -138,6 +194,11 @@ class _BaseMLP(DeepEstimator):
     def _forward(self, X):
         """Module outputs for ``X`` (validated here) as a float64 CPU tensor."""
         self._check_fitted()
+        if hasattr(self, "encoder_"):
+            if not isinstance(X, pd.DataFrame):
+                self._encode_table(X, None, first_call=False)  # raises, naming the columns
+            check_frame(self, X, reset=False)
+            return self._infer(_call_module, *self.encoder_.transform(X))[0]
         return self._infer(_call_module, self._validate_tabular(X, reset=False))[0]
 
     # --- scikit-learn MLP's fitted attributes, derived from history_ and the module ----
@@ -172,8 +233,12 @@ class _BaseMLP(DeepEstimator):
     @property
     def coefs_(self):
         """Weight matrices of the linear layers, ``coefs_[i]`` of shape (fan_in, fan_out),
-        as numpy arrays (batch-norm scales, when used, are not folded in)."""
-        return [layer.weight.detach().cpu().double().numpy().T for layer in self._linear_layers()]
+        as numpy arrays (batch-norm scales, when used, are not folded in). For a table with
+        categorical columns the rows of ``coefs_[0]`` are the numeric columns, then the
+        one-hot columns of each category (``encoder_.categories_``, missing level last)."""
+        weights = [layer.weight for layer in self._linear_layers()]
+        weights[0] = self.module_.first_layer_weight()
+        return [weight.detach().cpu().double().numpy().T for weight in weights]
 
     @property
     def intercepts_(self):
@@ -206,8 +271,8 @@ class _BaseMLP(DeepEstimator):
         return tags
 
 
-def _call_module(module, X):
-    return module(X)
+def _call_module(module, X, X_cat=None):
+    return module(X, X_cat)
 
 
 def _target_scaling(y2d, normalize):

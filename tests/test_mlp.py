@@ -239,8 +239,15 @@ class RecordThreads(Callback):
 
 def test_training_respects_threadpoolctl_limits(clf_data):
     X, y = clf_data
-    with threadpool_limits(limits=1):
-        clf = DeepMLPClassifier(**dict(FAST, max_epochs=1, callbacks=[RecordThreads()])).fit(X, y)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # the test run pins 1 (conftest): make the limit observable
+    try:
+        with threadpool_limits(limits=1):
+            clf = DeepMLPClassifier(**dict(FAST, max_epochs=1, callbacks=[RecordThreads()]))
+            clf.fit(X, y)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
     assert clf.history_[0]["torch_threads"] == 1
 
 
@@ -302,8 +309,6 @@ def test_shape_and_emptiness_errors(clf_data):
         DeepMLPClassifier().fit(X, np.zeros(len(X)))
     with pytest.raises(ValueError, match="Unknown label type"):
         DeepMLPClassifier().fit(X, np.linspace(0, 1, len(X)))
-    with pytest.raises(ValueError, match="column\\(s\\) 'city' are not numeric"):
-        DeepMLPClassifier().fit(pd.DataFrame({"a": [1.0, 2.0], "city": ["x", "y"]}), [0, 1])
 
 
 @pytest.mark.parametrize(
@@ -448,3 +453,93 @@ def test_glorot_initialisation_as_scikit_learn_and_torchs_on_request():
             assert 0.9 * bound < layer.weight.abs().max() <= bound + 1e-6
     with pytest.raises(ValueError, match="'init' parameter of DeepMLPClassifier"):
         DeepMLPClassifier(init="he").fit(X, y)
+
+
+# --- mixed DataFrames: categorical columns encoded inside ------------------------------
+
+
+@pytest.fixture(scope="module")
+def mixed_frame():
+    rng = np.random.default_rng(0)
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n),
+            "city": pd.Series(rng.choice(["oslo", "rome", "lima", None], n), dtype=object),
+            "member": rng.random(n) < 0.3,
+            "size": pd.Categorical(rng.choice(["S", "M", "L"], n), categories=["S", "M", "L"]),
+        }
+    )
+    # The label needs the categories: a model that ignored them could not fit it.
+    y = ((frame.city == "rome") | ((frame["size"] == "L") & (frame.age > 40))).astype(int)
+    return frame, y.to_numpy()
+
+
+def test_mixed_dataframe_goes_straight_in(mixed_frame):
+    frame, y = mixed_frame
+    clf = DeepMLPClassifier(**dict(FAST, max_epochs=60)).fit(frame, y)
+    assert clf.score(frame, y) > 0.95
+    assert list(clf.feature_names_in_) == ["age", "city", "member", "size"]
+    # city: 3 categories + missing, member: 2, size: 3; one row of coefs_[0] per one-hot
+    # column, as a linear layer on OneHotEncoder's output would have.
+    assert clf.encoder_.categorical_columns_ == ["city", "member", "size"]
+    assert clf.coefs_[0].shape == (1 + 4 + 2 + 3, 32)
+    # An unseen category adds nothing (an all-zero one-hot row); it does not fail.
+    unseen = frame.iloc[:5].assign(city="paris")
+    assert np.isfinite(clf.predict_proba(unseen)).all()
+    # As in scikit-learn, the columns must come in their fitted order; an array is refused
+    # with the reason.
+    with pytest.raises(ValueError, match="same order as they were in fit"):
+        clf.predict(frame[frame.columns[::-1]])
+    with pytest.raises(ValueError, match="fitted on a DataFrame with categorical columns"):
+        clf.predict(frame.to_numpy())
+    with pytest.raises(ValueError, match="has dtype object now|numeric during fit"):
+        clf.predict(frame.assign(age=frame.age.astype(str)))
+
+
+def test_mixed_dataframe_matches_one_hot_features_exactly(mixed_frame):
+    """The embedded first layer is a linear layer on the one-hot encoding: the same
+    network on OneHotEncoder + StandardScaler output, given the same weights, predicts
+    the same probabilities."""
+    frame, y = mixed_frame
+    clf = DeepMLPClassifier(**dict(FAST, max_epochs=5)).fit(frame, y)
+    x_num, x_cat = clf.encoder_.transform(frame)
+    one_hot = [
+        np.eye(n)[codes] for n, codes in zip(clf.encoder_.cardinalities_, x_cat.T, strict=True)
+    ]
+    dense = np.hstack([x_num, *one_hot])
+    W, b = clf.coefs_[0], clf.intercepts_[0]
+    hidden = np.maximum(dense @ W + b, 0)
+    logits = hidden @ clf.coefs_[1] + clf.intercepts_[1]
+    proba = np.exp(logits - logits.max(1, keepdims=True))
+    proba /= proba.sum(1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(frame), proba, atol=1e-5)
+
+
+def test_mixed_dataframe_regressor_and_refit_on_numbers(mixed_frame, reg_data):
+    frame, _ = mixed_frame
+    target = frame.age * 2.0 + (frame.city == "lima") * 40.0
+    reg = DeepMLPRegressor(**dict(FAST, max_epochs=80)).fit(frame, target)
+    assert reg.score(frame, target) > 0.95
+    X, y = reg_data
+    reg.fit(X, y)  # a later fit on numbers forgets the table encoder
+    assert not hasattr(reg, "encoder_") and reg.predict(X).shape == y.shape
+
+
+def test_mixed_dataframe_errors_name_the_column(mixed_frame):
+    frame, y = mixed_frame
+    with pytest.raises(ValueError, match="'age'"):
+        DeepMLPClassifier(**FAST).fit(frame.assign(age=np.where(frame.age > 70, np.nan, 1)), y)
+    with pytest.raises(ValueError, match="X has 300 rows, y has 299 values"):
+        DeepMLPClassifier(**FAST).fit(frame, y[:-1])
+    with pytest.raises(ValueError, match="0 sample"):
+        DeepMLPClassifier(**FAST).fit(frame.iloc[:0], y[:0])
+
+
+def test_early_stopping_auto_needs_enough_rows_for_a_validation_split(clf_data):
+    X, y = clf_data
+    auto = dict(FAST, early_stopping="auto", max_epochs=5)
+    assert DeepMLPClassifier(**auto).fit(X, y).do_early_stopping_  # 40 validation rows
+    small = DeepMLPClassifier(**auto).fit(X[:60], y[:60])  # 6 would be held out: none is
+    assert not small.do_early_stopping_ and small.validation_scores_ is None
+    assert not DeepMLPClassifier(**FAST).partial_fit(X, y, classes=[0, 1, 2]).do_early_stopping_
