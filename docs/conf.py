@@ -11,6 +11,10 @@ import os
 import re
 import sys
 
+# The project's thread policy (user_guide/threads): what the project runs itself, here the
+# plot directive's code, trains in one torch thread. Set before torch is first imported.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 # Import skdeep from this checkout even when it is not installed.
 sys.path.insert(0, os.path.abspath(".."))
 
