@@ -41,6 +41,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import StrOptions
 from skorch.history import History
 
+from skdeep import distributed
 from skdeep._data import BatchIterator, SplitData, to_device
 from skdeep._docs import PLACEHOLDER, render_shared_parameters
 from skdeep._training import (
@@ -393,8 +394,13 @@ class DeepEstimator(BaseEstimator, abc.ABC):
         ``partial=True`` runs one epoch without validation or stopping, like
         sklearn's ``partial_fit``.
         """
+        # Under a multi-process launch, the processes train one model together.
+        parallel = distributed.session_for(self)
         if first_call:
             self._seed = _make_seed(self.random_state)
+            if parallel is not None:  # one seed (splits, init, batch order) for all
+                self._seed = parallel.broadcast(self._seed)
+                device = parallel.device
         else:  # continue on the device the model lives on
             device = torch.device(self.net_.device)
         # Each continuation draws a fresh, reproducible stream (dropout, shuffling).
@@ -424,7 +430,13 @@ class DeepEstimator(BaseEstimator, abc.ABC):
                 split = SplitData(*self._validation_split(data, stratify))
             else:
                 split = SplitData(data)
-            self.net_.partial_fit(split, epochs=1 if partial else self.max_epochs)
+            if parallel is None:
+                self.__dict__.pop("_data_parallel_process", None)
+                training = contextlib.nullcontext()
+            else:
+                training = parallel.training(self, self.net_, len(data))
+            with training:
+                self.net_.partial_fit(split, epochs=1 if partial else self.max_epochs)
         self.history_ = history_records(self.net_.history)
         self.n_iter_ = len(self.history_)
         if stopper is not None and not partial and not stopper.converged_:

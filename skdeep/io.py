@@ -168,6 +168,8 @@ def save(estimator, path):
     ``UserWarning``: ``callbacks`` (re-attach them with ``set_params`` after loading) and
     a ``RandomState`` instance as ``random_state``. The optimiser state is saved with the
     weights, so ``partial_fit`` / ``warm_start`` training resumes where it stopped.
+    A model trained data-parallel (:mod:`skdeep.distributed`) is written by the main
+    process only; call ``save`` in every process.
 
     Examples
     --------
@@ -187,6 +189,10 @@ def save(estimator, path):
         elif hasattr(estimator, "steps"):
             hint = " Save the skdeep step of the pipeline, e.g. pipe[-1], or pickle the pipeline."
         raise TypeError(f"skdeep.save takes a skdeep estimator, got {name}.{hint}")
+    from skdeep.distributed import writes_files
+
+    if not writes_files(estimator):  # trained data-parallel: the main process writes
+        return
     params = estimator.get_params(deep=False)
     for key, default in (("callbacks", None), ("random_state", None)):
         value = params.get(key)
