@@ -370,7 +370,7 @@ def test_convergence_warning_gives_advice_that_applies(case):
     if not type(case.estimator)._stops_on_convergence:
         pytest.skip(f"{case.id} runs every epoch: its losses never settle")
     with pytest.warns(ConvergenceWarning, match="max_epochs=1 reached") as record:
-        fit(case, max_epochs=1)
+        fit(case, max_epochs=1, early_stopping=False)  # "auto" may turn it on
     assert "set early_stopping=True" in str(record[0].message)
     X, y = case.data()
     est = clone(case.estimator).set_params(max_epochs=1, early_stopping=True)
@@ -387,7 +387,10 @@ def test_early_stopping_records_validation_and_restores_the_best_epoch(case):
     assert {"train_loss", "valid_loss", "dur"} <= set(history.columns)
     if "best_epoch" in history:  # stopped, or ran out with a better earlier epoch
         best = history["best_epoch"].iloc[-1]
-        assert best == history.loc[history["valid_loss"].idxmin(), "epoch"]
+        # What early stopping watched: the validation loss, or the text classifier's
+        # validation error (scoring="accuracy").
+        watched = history["valid_error" if "valid_error" in history else "valid_loss"]
+        assert best == history.loc[watched.idxmin(), "epoch"]
 
 
 # --- fitted state and parameters ----------------------------------------------------------
