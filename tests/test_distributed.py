@@ -28,7 +28,16 @@ accelerate = pytest.importorskip(
 WORLD = 2
 # The MLP of the tests: no dropout, so that one process and two run the same arithmetic
 # (up to the order of float sums): each batch's gradient is the mean over all its rows.
-MLP = dict(hidden_layer_sizes=(16,), learning_rate=1e-2, batch_size=64, random_state=0)
+# Every parameter that matters is given: the tests must not move with the defaults.
+MLP = dict(
+    hidden_layer_sizes=(16,),
+    learning_rate=1e-2,
+    batch_size=64,
+    dropout=0.0,
+    alpha=1e-4,
+    early_stopping=False,
+    random_state=0,
+)
 EPOCHS = 6
 
 
@@ -86,14 +95,9 @@ def _rank_work(out_dir):
 
     # 3. Early stopping: every process stops at the same epoch.
     # random_state=None: the main process's seed is used everywhere (the same split).
-    early = {**MLP, "random_state": None}
+    early = {**MLP, "random_state": None, "early_stopping": True, "dropout": 0.2}
     stopper = DeepMLPClassifier(
-        **early,
-        max_epochs=60,
-        early_stopping=True,
-        n_iter_no_change=3,
-        dropout=0.2,
-        callbacks=[RowRecorder()],
+        **early, max_epochs=60, n_iter_no_change=3, callbacks=[RowRecorder()]
     ).fit(X, y)
     recorder = next(cb for _, cb in stopper.net_.callbacks_ if isinstance(cb, RowRecorder))
     result["early"] = (stopper.n_iter_, stopper.history_, recorder.epochs_[-1])
@@ -106,7 +110,13 @@ def _rank_work(out_dir):
     # 5. Another family through the same base: the text classifier.
     T, z = texts()
     text = LSTMTextClassifier(
-        embedding_dim=8, hidden_size=8, learning_rate=2e-2, batch_size=16, max_epochs=8
+        embedding_dim=8,
+        hidden_size=8,
+        dropout=0.0,
+        learning_rate=2e-2,
+        batch_size=16,
+        max_epochs=8,
+        early_stopping=False,
     ).fit(T, z)
     result["text"] = (
         {k: v.clone() for k, v in text.module_.state_dict().items()},
