@@ -391,7 +391,9 @@ def test_pruning_callback_copies_share_the_trial():
 def test_pruning_callback_names_a_missing_monitor(blobs):
     X, y = blobs
     trial = optuna.create_study().ask()
-    clf = DeepMLPClassifier(max_epochs=2, callbacks=[PruningCallback(trial, "valid_loss")])
+    clf = DeepMLPClassifier(
+        max_epochs=2, early_stopping=False, callbacks=[PruningCallback(trial, "valid_loss")]
+    )
     with pytest.raises(ValueError, match=r"monitor='valid_loss' is not in.*early_stopping=True"):
         clf.fit(X, y)
 
